@@ -1,0 +1,47 @@
+# Two commands: `make run` and `make test`. Both create .venv and install pinned dependencies.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 8501
+export NUMBA_CACHE_DIR := $(CURDIR)/.numba_cache
+
+.PHONY: run test bench demo-data warm clean
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+$(VENV)/.installed-bench: $(VENV)/.installed requirements-bench.txt
+	$(PY) -m pip install -q -r requirements-bench.txt
+	touch $@
+
+# Compile the numba kernels (ours and umap-learn's) once, so the first page view is fast.
+$(VENV)/.warmed: $(VENV)/.installed
+	$(PY) -m embedviz.warmup
+	touch $@
+
+warm: $(VENV)/.warmed
+
+run: $(VENV)/.installed $(VENV)/.warmed
+	@echo "embedviz: open http://localhost:$(PORT) in your browser (Ctrl+C stops the server)"
+	$(PY) -m streamlit run app.py --server.port=$(PORT)
+
+test: $(VENV)/.installed-dev
+	$(PY) -m pytest
+
+bench: $(VENV)/.installed-bench
+	$(PY) benchmarks/bench_training.py
+	$(PY) benchmarks/bench_neighbours.py
+	$(PY) benchmarks/bench_projection.py
+
+demo-data: $(VENV)/.installed
+	$(PY) scripts/make_demo_data.py
+
+clean:
+	rm -rf $(VENV) .numba_cache .pytest_cache
