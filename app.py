@@ -1,0 +1,45 @@
+"""embedviz home page: what this is, the data set in use, where to go next."""
+import streamlit as st
+
+from embedviz.dashboard import state
+from embedviz.dashboard.sidebar import setup_page
+
+data = setup_page("Home", ":material/home:")
+
+st.title("embedviz")
+st.markdown(
+    "#### Turn who-liked-what into vectors, and see what *close* means\n"
+    "A user's taste or a film is not a number. Factorizing the feedback matrix **A ≈ U Vᵀ** gives every user "
+    "and every item a vector so that similar things end up close together. embedviz trains that factorization, "
+    "draws the learned space, and shows how the choice of *similarity* (cosine, euclidean, dot product) changes "
+    "which items count as neighbours — and which get recommended."
+)
+
+matrix = data.interactions
+a, b, c, d = st.columns(4)
+a.metric("Data set", data.name if len(data.name) < 28 else data.name[:25] + "…")
+b.metric("Users", f"{matrix.n_users:,}")
+c.metric("Items", f"{matrix.n_items:,}")
+d.metric("Interactions", f"{matrix.nnz:,}")
+
+trained = state.active_model()
+if trained is not None:
+    ndcg = next((v for k, v in trained.metrics.items() if k.startswith("ndcg")), None)
+    base = next((v for k, v in trained.baseline_metrics.items() if k.startswith("ndcg")), None)
+    if ndcg is not None and base is not None:
+        st.success(f"Model in use: **{trained.name}** — NDCG@10 {ndcg:.3f} on held-out interactions "
+                   f"(popularity baseline {base:.3f}).", icon=":material/check_circle:")
+
+st.markdown("#### Where to go")
+steps = [
+    ("pages/1_Data.py", "1 · Data", "Upload interactions and item metadata, or look at the demo data."),
+    ("pages/2_Train.py", "2 · Train", "Fit WALS or gradient-descent MF and watch the loss fall."),
+    ("pages/3_Explore.py", "3 · Explore", "See the item and user vectors in a UMAP scatter; select groups."),
+    ("pages/4_Neighbours.py", "4 · Neighbours", "Compare cosine, euclidean and dot-product neighbours."),
+    ("pages/5_Recommend.py", "5 · Recommend", "Recommendations with reasons, and a new user you build live."),
+]
+columns = st.columns(len(steps))
+for column, (path, label, text) in zip(columns, steps):
+    with column.container(border=True):
+        st.page_link(path, label=f"**{label}**")
+        st.caption(text)

@@ -1,0 +1,72 @@
+"""Explore-page pieces that touch session state: uploaded spaces and the scatter selection."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from embedviz.dashboard import state
+from embedviz.dashboard.records import Space
+
+_EXTERNAL = "ev_external_space"
+
+
+def external_space() -> Space | None:
+    """Embeddings the visitor uploaded (trained elsewhere), if any."""
+    return st.session_state.get(_EXTERNAL)
+
+
+def open_external(vectors_file, metadata_file) -> Space:
+    """Validate uploaded vectors (+ metadata) into a Space and keep it. Raises DataError."""
+    from embedviz.embeddings import load_embeddings
+
+    loaded = load_embeddings(
+        vectors_file.getvalue(), name=vectors_file.name,
+        metadata=None if metadata_file is None else metadata_file,
+    )
+    table = loaded.metadata.reset_index(drop=True).copy()
+    if "title" not in table:
+        text_columns = [c for c in table.columns if table[c].dtype == object and c != "genres"]
+        table["title"] = table[text_columns[0]].astype(str) if text_columns else [str(i) for i in loaded.ids]
+    if "genres" not in table:
+        table["genres"] = [[] for _ in range(len(table))]
+    count_columns = [c for c in table.columns if str(c).lower() in ("count", "popularity", "interactions")]
+    popularity = table[count_columns[0]].to_numpy(dtype=float) if count_columns else np.zeros(len(table))
+    space = Space(f"Uploaded: {vectors_file.name}", loaded.vectors, table, popularity,
+                  np.zeros(len(table), dtype=bool), np.asarray(loaded.ids, dtype=object))
+    st.session_state[_EXTERNAL] = space
+    return space
+
+
+def store_selection(chart_key: str, n_items: int, from_model: bool) -> None:
+    """on_select callback: keep the picked item rows (global ids from customdata)."""
+    event = st.session_state.get(chart_key)
+    points = (event or {}).get("selection", {}).get("points", [])
+    rows = sorted({int(p["customdata"]) for p in points if "customdata" in p and p["customdata"] is not None})
+    items = [r for r in rows if r < n_items]
+    if from_model:
+        state.set_selection(items)
+    else:
+        st.session_state["ev_external_selection"] = items
+
+
+def selected_rows(from_model: bool) -> list[int]:
+    return state.selection() if from_model else list(st.session_state.get("ev_external_selection", []))
+
+
+def selection_table(space: Space, rows: list[int]) -> pd.DataFrame:
+    table = space.table.iloc[rows][["title"]].copy()
+    if "genres" in space.table:
+        table["genres"] = [", ".join(g) if isinstance(g, list) else "" for g in space.table["genres"].iloc[rows]]
+    table["interactions"] = space.popularity[rows]
+    return table
+
+
+def projection_csv(space: Space, xy: np.ndarray) -> bytes:
+    """id, title, x, y[, z] for download (text neutralised against spreadsheet formulas)."""
+    from embedviz.export import safe_text_frame
+
+    frame = pd.DataFrame({"id": space.ids, "title": space.titles})
+    for axis, column in zip("xyz", xy.T):
+        frame[axis] = column
+    return safe_text_frame(frame).to_csv(index=False).encode()

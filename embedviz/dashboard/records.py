@@ -1,0 +1,81 @@
+"""Plain records the pages keep in session state (no streamlit here, so tests can build them)."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from embedviz.interactions import Interactions
+
+
+@dataclass(eq=False)
+class Dataset:
+    """A loaded data set: interactions, item metadata in item order, and where it came from.
+
+    ``digest`` identifies the content (sha256 of the uploaded bytes); caches key on it.
+    """
+
+    name: str
+    interactions: Interactions
+    items: pd.DataFrame          # one row per item, in interactions.item_ids order; has "title", "genres"
+    digest: str
+    report: object | None = None  # embedviz.loaders.LoadReport when it came from a file
+    is_demo: bool = False
+
+    @property
+    def titles(self) -> np.ndarray:
+        return self.items["title"].astype(str).to_numpy()
+
+    def title_of(self, index: int) -> str:
+        return str(self.items["title"].iat[index])
+
+
+@dataclass(eq=False)
+class TrainedModel:
+    """A fitted model with the split it was evaluated on and its scores."""
+
+    name: str
+    model: object
+    params: dict
+    dataset_digest: str
+    seconds: float = 0.0
+    metrics: dict = field(default_factory=dict)
+    baseline_metrics: dict = field(default_factory=dict)
+    train: Interactions | None = None
+    test: Interactions | None = None
+    derived: dict = field(default_factory=dict)   # spaces, layouts, indexes computed from this model
+
+    @property
+    def kind(self) -> str:
+        return type(self.model).__name__
+
+
+def digest_bytes(*chunks: bytes) -> str:
+    """sha256 over one or more byte strings (computed once per upload)."""
+    h = hashlib.sha256()
+    for chunk in chunks:
+        h.update(chunk)
+    return h.hexdigest()[:16]
+
+
+@dataclass(eq=False)
+class Space:
+    """A set of vectors to explore, with what the pages show about each row.
+
+    Built from a model's item (and/or user) factors or from uploaded embeddings.
+    Layouts, neighbour indexes and clusterings computed for it are kept in ``derived``.
+    """
+
+    name: str
+    vectors: np.ndarray            # (n, d) float32
+    table: pd.DataFrame            # one row per vector: "title", "genres", metadata columns
+    popularity: np.ndarray         # (n,) interactions per row (0 when unknown)
+    is_user: np.ndarray            # (n,) bool
+    ids: np.ndarray                # (n,) original ids (item ids, user ids, or uploaded labels)
+    derived: dict = field(default_factory=dict)
+
+    @property
+    def titles(self) -> np.ndarray:
+        return self.table["title"].astype(str).to_numpy()

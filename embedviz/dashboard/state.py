@@ -1,0 +1,83 @@
+"""Session state: the data set, the trained models, the selection — one visitor's own.
+
+Everything a visitor uploads or trains lives in ``st.session_state`` only, so it
+is never served to another session. The demo data set and its default model are
+public and shared (see `embedviz.dashboard.services`).
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from embedviz.dashboard.records import Dataset, TrainedModel
+
+_DATASET = "ev_dataset"
+_MODELS = "ev_models"
+_ACTIVE = "ev_active_model"
+_SELECTION = "ev_selection"
+
+
+def dataset() -> Dataset:
+    """The data set in use; the embedded demo until the visitor loads their own."""
+    if _DATASET not in st.session_state:
+        from embedviz.dashboard import services
+
+        demo = services.demo_dataset()
+        st.session_state[_DATASET] = demo
+        st.session_state[_MODELS] = {}
+    return st.session_state[_DATASET]
+
+
+def set_dataset(new: Dataset) -> None:
+    """Switch to a new, already validated data set; its models and selection start empty."""
+    st.session_state[_DATASET] = new
+    st.session_state[_MODELS] = {}
+    st.session_state.pop(_ACTIVE, None)
+    st.session_state[_SELECTION] = []
+
+
+def models() -> dict[str, TrainedModel]:
+    """Models trained on the current data set, by name (the demo's default model included)."""
+    data = dataset()
+    found = st.session_state.setdefault(_MODELS, {})
+    if data.is_demo and not found:
+        from embedviz.dashboard import services
+
+        default = services.demo_model()
+        if default is not None:
+            found[default.name] = default
+    return found
+
+
+def add_model(trained: TrainedModel) -> None:
+    models()[trained.name] = trained
+    st.session_state[_ACTIVE] = trained.name
+
+
+def active_model() -> TrainedModel | None:
+    """The model the pages use (chosen in the sidebar); None before any training."""
+    available = models()
+    if not available:
+        return None
+    name = st.session_state.get(_ACTIVE)
+    if name not in available:
+        name = next(reversed(available))
+        st.session_state[_ACTIVE] = name
+    return available[name]
+
+
+def set_active_model(name: str) -> None:
+    st.session_state[_ACTIVE] = name
+
+
+def selection() -> list[int]:
+    """Item indices selected on the Explore page (drives Neighbours and Recommend)."""
+    return list(st.session_state.get(_SELECTION, []))
+
+
+def set_selection(indices) -> None:
+    st.session_state[_SELECTION] = [int(i) for i in indices]
+
+
+def session_jobs() -> dict:
+    """This visitor's background jobs by key (training, layouts of their own models)."""
+    return st.session_state.setdefault("ev_jobs", {})

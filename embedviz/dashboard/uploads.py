@@ -1,0 +1,64 @@
+"""Turning uploaded files into a validated `Dataset`, without losing the one in use.
+
+Each upload is read and digested once (keyed by Streamlit's file id), not on every rerun.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from embedviz.dashboard.records import Dataset, digest_bytes
+from embedviz.errors import DataError
+
+KIND_CHOICES = {"Detect automatically": None, "Explicit ratings": "explicit", "Implicit counts / weights": "implicit"}
+NOT_MAPPED = "(none)"
+
+
+@dataclass(eq=False)
+class RawUpload:
+    """An uploaded file read into a raw table, before column mapping."""
+
+    name: str
+    content: bytes
+    digest: str
+    frame: pd.DataFrame
+    guess: dict
+
+
+def read_upload(uploaded, slot: str) -> RawUpload | None:
+    """Read an `UploadedFile` once; later reruns reuse the result. Raises DataError."""
+    if uploaded is None:
+        return None
+    memo = st.session_state.setdefault("ev_uploads", {})
+    cached = memo.get(slot)
+    if cached is not None and cached[0] == uploaded.file_id:
+        return cached[1]
+    from embedviz.loaders import guess_columns, read_table
+
+    content = uploaded.getvalue()
+    frame = read_table(content, name=uploaded.name)
+    raw = RawUpload(uploaded.name, content, digest_bytes(content), frame, guess_columns(frame))
+    memo[slot] = (uploaded.file_id, raw)
+    return raw
+
+
+def build_dataset(raw: RawUpload, mapping: dict, kind: str | None, metadata=None) -> Dataset:
+    """Validate the mapped interactions (+ optional metadata file) into a Dataset. Raises DataError."""
+    from embedviz.loaders import align_metadata, interactions_from_frame, load_item_metadata
+
+    columns = {k: (None if v == NOT_MAPPED else v) for k, v in mapping.items()}
+    if not columns.get("user") or not columns.get("item"):
+        raise DataError(f"{raw.name}: choose both a user column and an item column")
+    interactions, report = interactions_from_frame(
+        raw.frame, user_col=columns["user"], item_col=columns["item"], value_col=columns.get("value"),
+        time_col=columns.get("time"), kind=kind, name=raw.name)
+    digest_parts = [raw.content, repr(sorted(columns.items())).encode(), str(kind).encode()]
+    if metadata is not None:
+        meta = load_item_metadata(metadata.getvalue(), name=metadata.name)
+        digest_parts.append(metadata.getvalue())
+    else:
+        meta = pd.DataFrame(index=pd.Index([], name="item_id"))
+    items = align_metadata(meta, interactions.item_ids)
+    return Dataset(raw.name, interactions, items, digest_bytes(*digest_parts), report=report)

@@ -1,0 +1,20 @@
+"""Exporting tables safely: text cells can't become spreadsheet formulas."""
+from __future__ import annotations
+
+import pandas as pd
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(text: str) -> str:
+    """Prefix a cell that a spreadsheet would run as a formula with a single quote."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def safe_text_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Copy of ``frame`` with every text cell neutralised (numbers untouched)."""
+    safe = frame.copy()
+    for column in safe.columns:
+        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
+            safe[column] = [neutralise(v) if isinstance(v, str) else v for v in safe[column]]
+    return safe

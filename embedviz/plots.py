@@ -1,0 +1,229 @@
+"""Every Plotly figure the dashboard draws. Pure functions: arrays in, figure out.
+
+User text (titles, ids, genres) is HTML-escaped before it reaches a hover label,
+because Plotly renders a subset of HTML in hover text.
+"""
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import plotly.graph_objects as go
+
+PALETTE = ["#4C6EF5", "#F76707", "#2B8A3E", "#E03131", "#7048E8", "#0C8599", "#E8590C", "#5C940D",
+           "#C2255C", "#1971C2", "#F59F00", "#495057", "#9C36B5", "#087F5B", "#A61E4D", "#364FC7"]
+METRIC_COLOURS = {"cosine": "#4C6EF5", "euclidean": "#F76707", "dot": "#2B8A3E"}
+_LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=50, b=10), font=dict(size=13))
+
+
+def _figure(title: str, **layout) -> go.Figure:
+    fig = go.Figure()
+    fig.update_layout(title=dict(text=title, x=0.01), **{**_LAYOUT, **layout})
+    return fig
+
+
+def escape(values) -> list[str]:
+    """HTML-escape user text for hover labels."""
+    return [html.escape(str(v)) for v in values]
+
+
+# ---------------------------------------------------------------- data summary
+
+def rating_distribution(values: np.ndarray, kind: str) -> go.Figure:
+    """Bar chart of how often each rating occurs (explicit) or of interaction strength (implicit)."""
+    if kind == "explicit":
+        levels, counts = np.unique(values, return_counts=True)
+        fig = _figure("How people rate", xaxis_title="rating", yaxis_title="interactions", height=320)
+        fig.add_bar(x=levels, y=counts, marker_color=PALETTE[0],
+                    hovertemplate="rating %{x}: %{y:,} interactions<extra></extra>")
+        fig.update_xaxes(tickmode="array", tickvals=levels)
+        return fig
+    fig = _figure("Interaction strength (log scale)", xaxis_title="value", yaxis_title="interactions", height=320)
+    fig.add_histogram(x=values, marker_color=PALETTE[0], nbinsx=50)
+    fig.update_xaxes(type="log" if np.min(values) > 0 else "linear")
+    return fig
+
+
+def popularity_curve(popularity: np.ndarray) -> go.Figure:
+    """The long tail: items ranked by number of interactions, with the head's share annotated."""
+    ranked = np.sort(popularity)[::-1]
+    share = np.cumsum(ranked) / max(1, ranked.sum())
+    head = int(np.searchsorted(share, 0.5)) + 1
+    fig = _figure("Long tail: interactions per item, most popular first", height=320,
+                  xaxis_title="item rank", yaxis_title="interactions (log)")
+    fig.add_scatter(x=np.arange(1, len(ranked) + 1), y=np.maximum(ranked, 0.8), mode="lines", fill="tozeroy",
+                    line=dict(color=PALETTE[0]), hovertemplate="rank %{x:,}: %{y:,} interactions<extra></extra>")
+    fig.add_vrect(x0=1, x1=head, fillcolor=PALETTE[1], opacity=0.12, line_width=0)
+    fig.add_annotation(x=np.log10(max(head, 1)), xref="x", y=1, yref="paper", showarrow=False, xanchor="left",
+                       text=f"top {head:,} items ({head / len(ranked):.0%}) get half of all interactions")
+    fig.update_yaxes(type="log")
+    fig.update_xaxes(type="log")
+    return fig
+
+
+def activity_histogram(activity: np.ndarray) -> go.Figure:
+    """How many interactions each user has (log-spaced bins)."""
+    activity = activity[activity > 0]
+    edges = np.unique(np.round(np.logspace(0, np.log10(max(2, activity.max() + 1)), 30)))
+    counts, _ = np.histogram(activity, bins=edges)
+    fig = _figure("Interactions per user", xaxis_title="interactions (log)", yaxis_title="users", height=320)
+    fig.add_bar(x=np.sqrt(edges[:-1] * edges[1:]), y=counts, width=np.diff(edges) * 0.9, marker_color=PALETTE[2],
+                customdata=np.stack([edges[:-1], edges[1:] - 1], axis=1),
+                hovertemplate="%{customdata[0]:,}–%{customdata[1]:,} interactions: %{y:,} users<extra></extra>")
+    fig.update_xaxes(type="log")
+    fig.add_vline(x=float(np.median(activity)), line_dash="dash", line_color="#495057",
+                  annotation_text=f"median {np.median(activity):,.0f}")
+    return fig
+
+
+def activity_over_time(timestamps: np.ndarray) -> go.Figure:
+    """Interactions per month."""
+    months = timestamps.astype("datetime64[s]").astype("datetime64[M]")
+    labels, counts = np.unique(months, return_counts=True)
+    fig = _figure("Interactions over time", xaxis_title="month", yaxis_title="interactions", height=320)
+    fig.add_bar(x=labels.astype("datetime64[D]").astype(str), y=counts, marker_color=PALETTE[5])
+    return fig
+
+
+# ---------------------------------------------------------------- training
+
+LOSS_TERMS = {  # history key -> (label, colour, dash)
+    "observed": ("observed error", PALETTE[0], "solid"),
+    "unobserved": ("unobserved (weighted)", PALETTE[1], "solid"),
+    "regularization": ("regularisation", PALETTE[2], "dot"),
+    "total": ("total", "#212529", "dash"),
+    "train_rmse": ("train RMSE", PALETTE[0], "solid"),
+    "validation_rmse": ("validation RMSE", PALETTE[1], "solid"),
+}
+
+
+def loss_curve(history: list[dict], total_iterations: int | None = None) -> go.Figure:
+    """The terms of the objective per iteration (WALS) or train/validation RMSE per epoch (SGD)."""
+    rmse = any("train_rmse" in h for h in history)
+    fig = _figure("Validation and training error per epoch" if rmse else "Loss per iteration, by term",
+                  xaxis_title="epoch" if rmse else "iteration", yaxis_title="RMSE" if rmse else "loss (log)",
+                  height=360, legend=dict(orientation="h", y=-0.25))
+    steps = [h.get("iteration", i + 1) for i, h in enumerate(history)]
+    for key, (label, colour, dash) in LOSS_TERMS.items():
+        ys = [h.get(key) for h in history]
+        if any(y is not None for y in ys):
+            fig.add_scatter(x=steps, y=ys, name=label, mode="lines+markers",
+                            line=dict(color=colour, dash=dash), marker=dict(size=5))
+    if not rmse:
+        fig.update_yaxes(type="log")
+    if total_iterations:
+        fig.update_xaxes(range=[0.5, total_iterations + 0.5])
+    return fig
+
+
+def metrics_comparison(results: dict[str, dict], metrics: list[str]) -> go.Figure:
+    """Grouped bars: each model (and the popularity baseline) on each ranking metric."""
+    fig = _figure("Held-out ranking quality (higher is better)", barmode="group", height=360,
+                  yaxis_title="score", legend=dict(orientation="h", y=-0.2))
+    for n, (name, values) in enumerate(results.items()):
+        colour = "#ADB5BD" if "baseline" in name.lower() else PALETTE[n % len(PALETTE)]
+        fig.add_bar(name=html.escape(name), x=metrics, y=[values.get(m, 0.0) for m in metrics],
+                    marker_color=colour, texttemplate="%{y:.3f}", textposition="outside")
+    return fig
+
+
+# ---------------------------------------------------------------- embedding scatter
+
+def embedding_scatter(
+    xy: np.ndarray,
+    *,
+    row_ids: np.ndarray,
+    hover: list[str],
+    colour: np.ndarray | None = None,
+    colour_label: str = "",
+    numeric_colour: bool = False,
+    log_colour: bool = False,
+    sizes: np.ndarray | None = None,
+    is_user: np.ndarray | None = None,
+    highlight: dict[str, np.ndarray] | None = None,
+    labels: list[tuple[float, float, str]] | None = None,
+    density: bool = False,
+    title: str = "",
+    height: int = 640,
+) -> go.Figure:
+    """One-trace WebGL scatter of an embedding layout.
+
+    Parameters
+    ----------
+    xy : (n, 2) or (n, 3) float array
+        The layout; 3 columns draw a 3-D scatter.
+    row_ids : (n,) int array
+        Global row id of each point, stored in ``customdata`` so a selection maps back
+        to items whatever subset is drawn (one trace: per-trace indices would collide).
+    hover : list of str
+        Hover text per point; escaped here.
+    colour : (n,) array, optional
+        Category labels (``numeric_colour=False``) or numbers (colour scale, optionally log).
+    sizes : (n,) array, optional
+        Marker size per point (e.g. scaled popularity).
+    is_user : (n,) bool array, optional
+        Users drawn as diamonds, items as circles.
+    highlight : dict name -> (n,) bool mask, optional
+        Groups drawn on top in their own colour (selection, neighbour lists).
+    labels : list of (x, y, text), optional
+        Cluster names written on the plot.
+    density : bool
+        Draw density contours under the points (helps with many points).
+    """
+    three_d = xy.shape[1] == 3
+    fig = _figure(title, height=height, dragmode="lasso" if not three_d else "orbit",
+                  legend=dict(orientation="h", y=-0.08, itemsizing="constant"), hovermode="closest")
+    marker, legend = _marker(colour, numeric_colour, log_colour, colour_label)
+    if sizes is not None:
+        marker["size"] = sizes
+    if is_user is not None and is_user.any():
+        marker["symbol"] = np.where(is_user, "diamond", "circle")
+        legend["users (◆)"] = "#212529"
+    if density and not three_d:
+        fig.add_histogram2dcontour(x=xy[:, 0], y=xy[:, 1], colorscale="Greys", showscale=False, ncontours=12,
+                                   contours=dict(coloring="fill"), opacity=0.35, hoverinfo="skip", name="density")
+    points = dict(x=xy[:, 0], y=xy[:, 1], mode="markers", marker=marker, customdata=np.asarray(row_ids),
+                  text=escape(hover), hovertemplate="%{text}<extra></extra>", name="points", showlegend=False)
+    fig.add_trace(go.Scatter3d(z=xy[:, 2], **points) if three_d else go.Scattergl(**points))
+    for name, colour_hex in legend.items():       # legend entries only: empty traces select nothing
+        fig.add_scattergl(x=[None], y=[None], mode="markers", marker=dict(color=colour_hex, size=10), name=name)
+    for n, (name, mask) in enumerate((highlight or {}).items()):
+        _add_highlight(fig, xy, mask, name, METRIC_COLOURS.get(name, PALETTE[(n + 1) % len(PALETTE)]), three_d)
+    for x, y, text in labels or []:
+        fig.add_annotation(x=x, y=y, text=html.escape(text), showarrow=False, font=dict(size=13, color="#212529"),
+                           bgcolor="rgba(255,255,255,0.75)", borderpad=2)
+    fig.update_xaxes(showticklabels=False, title=None, zeroline=False)
+    fig.update_yaxes(showticklabels=False, title=None, zeroline=False)
+    return fig
+
+
+def _marker(colour, numeric: bool, log: bool, label: str) -> tuple[dict, dict]:
+    """Marker dict for the single trace, plus legend entries for categorical colours."""
+    marker = dict(size=5, opacity=0.8, line=dict(width=0))
+    if colour is None:
+        marker["color"] = PALETTE[0]
+        return marker, {}
+    if numeric:
+        values = np.asarray(colour, dtype=float)
+        marker.update(color=np.log10(np.maximum(values, 1)) if log else values, colorscale="Viridis",
+                      showscale=True, colorbar=dict(title=f"{label} (log₁₀)" if log else label, thickness=12))
+        return marker, {}
+    categories, codes = np.unique(np.asarray(colour, dtype=str), return_inverse=True)
+    order = np.argsort(-np.bincount(codes))           # most common categories get the first colours
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    colours = np.array([PALETTE[r % len(PALETTE)] if r < len(PALETTE) else "#CED4DA" for r in range(len(order))])
+    marker["color"] = colours[rank[codes]]
+    legend = {html.escape(str(categories[i])): colours[rank[i]] for i in order[: len(PALETTE)]}
+    if len(order) > len(PALETTE):
+        legend["other"] = "#CED4DA"
+    return marker, legend
+
+
+def _add_highlight(fig, xy, mask, name, colour, three_d) -> None:
+    """A non-selectable overlay (hoverinfo skipped) so selections keep coming from the main trace."""
+    mask = np.asarray(mask, dtype=bool)
+    marker = dict(size=11, color=colour, line=dict(width=1.5, color="white"), opacity=0.95)
+    overlay = dict(x=xy[mask, 0], y=xy[mask, 1], mode="markers", marker=marker, name=html.escape(name),
+                   hoverinfo="skip")
+    fig.add_trace(go.Scatter3d(z=xy[mask, 2], **overlay) if three_d else go.Scattergl(**overlay))
