@@ -18,3 +18,12 @@ def safe_text_frame(frame: pd.DataFrame) -> pd.DataFrame:
         if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
             safe[column] = [neutralise(v) if isinstance(v, str) else v for v in safe[column]]
     return safe
+
+
+def embeddings_frame(ids, vectors, titles=None) -> pd.DataFrame:
+    """One row per vector: id, [title,] f0..f{d-1}."""
+    frame = pd.DataFrame({"id": ids})
+    if titles is not None:
+        frame["title"] = titles
+    factors = pd.DataFrame(vectors, columns=[f"f{j}" for j in range(vectors.shape[1])])
+    return pd.concat([frame, factors], axis=1)

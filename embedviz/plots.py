@@ -227,3 +227,48 @@ def _add_highlight(fig, xy, mask, name, colour, three_d) -> None:
     overlay = dict(x=xy[mask, 0], y=xy[mask, 1], mode="markers", marker=marker, name=html.escape(name),
                    hoverinfo="skip")
     fig.add_trace(go.Scatter3d(z=xy[mask, 2], **overlay) if three_d else go.Scattergl(**overlay))
+
+
+def norm_vs_popularity(norms: np.ndarray, popularity: np.ndarray, titles, lists: dict[str, np.ndarray],
+                       sample: int = 20_000) -> go.Figure:
+    """Vector length against popularity for the catalogue, with each neighbour list on top.
+
+    Shows *why* lists differ: the dot product favours long vectors (often popular
+    items), euclidean distance favours vectors of similar length to the query.
+    """
+    fig = _figure("Why the lists differ: vector length vs popularity", height=420,
+                  xaxis_title="interactions (log)", yaxis_title="vector length ‖v‖",
+                  legend=dict(orientation="h", y=-0.2))
+    rows = np.arange(len(norms))
+    if len(rows) > sample:
+        rows = np.random.default_rng(0).choice(rows, sample, replace=False)
+    fig.add_scattergl(x=np.maximum(popularity[rows], 1), y=norms[rows], mode="markers", name="all items",
+                      marker=dict(size=4, color="#CED4DA"), text=escape(np.asarray(titles)[rows]),
+                      hovertemplate="%{text}<br>%{x:,} interactions, ‖v‖=%{y:.2f}<extra></extra>")
+    for name, indices in lists.items():
+        indices = np.asarray(indices)
+        fig.add_scattergl(x=np.maximum(popularity[indices], 1), y=norms[indices], mode="markers", name=name,
+                          marker=dict(size=10, color=METRIC_COLOURS.get(name, "#212529"),
+                                      line=dict(width=1, color="white")),
+                          text=escape(np.asarray(titles)[indices]),
+                          hovertemplate="%{text}<br>%{x:,} interactions, ‖v‖=%{y:.2f}<extra></extra>")
+    fig.update_xaxes(type="log")
+    return fig
+
+
+def new_user_map(xy: np.ndarray, at: np.ndarray, liked, recommended, hover: list[str]) -> go.Figure:
+    """Where a new user lands among the items: liked items, recommendations, and the user."""
+    fig = _figure("Where you land in the item space", height=460, legend=dict(orientation="h", y=-0.1))
+    text = np.asarray(escape(hover), dtype=object)
+    fig.add_scattergl(x=xy[:, 0], y=xy[:, 1], mode="markers", name="items", marker=dict(size=4, color="#DEE2E6"),
+                      text=text, hovertemplate="%{text}<extra></extra>")
+    for name, rows, colour in (("liked", liked, PALETTE[1]), ("recommended", recommended, PALETTE[0])):
+        rows = np.asarray(rows, dtype=int)
+        fig.add_scattergl(x=xy[rows, 0], y=xy[rows, 1], mode="markers", name=name, text=text[rows],
+                          marker=dict(size=10, color=colour, line=dict(width=1, color="white")),
+                          hovertemplate="%{text}<extra></extra>")
+    fig.add_scattergl(x=[at[0]], y=[at[1]], mode="markers+text", name="new user", text=["you"],
+                      textposition="top center", marker=dict(size=18, symbol="star", color="#E03131"))
+    fig.update_xaxes(showticklabels=False)
+    fig.update_yaxes(showticklabels=False)
+    return fig

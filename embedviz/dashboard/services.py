@@ -131,6 +131,12 @@ def umap_job(space: Space, dims: int) -> Job:
     return space.derived[key]
 
 
+def current_layout(space: Space) -> np.ndarray:
+    """The Explore page's 2-D layout: UMAP when it is ready, PCA until then."""
+    job = umap_job(space, 2)
+    return job.result if job.status == "finished" else pca_layout(space, 2)
+
+
 def cluster_labels(space: Space, n_clusters: int) -> tuple[np.ndarray, dict[int, str]]:
     """k-means clusters of the space and a readable name for each (from genres or titles)."""
     from embedviz.clustering import cluster_embeddings, label_clusters
@@ -144,14 +150,21 @@ def cluster_labels(space: Space, n_clusters: int) -> tuple[np.ndarray, dict[int,
     return space.derived[key]
 
 
-def neighbour_index(space: Space):
-    """Exact (or, for huge catalogues, approximate) neighbour index, built once per space."""
+def neighbour_index(space: Space, normalised: bool = False):
+    """Exact (or, for huge catalogues, approximate) neighbour index, built once per space.
+
+    ``normalised`` indexes the vectors scaled to unit length (cosine and euclidean then agree).
+    """
     from embedviz.neighbours import NeighbourIndex
 
+    key = ("neighbours", normalised)
     with _LOCK:
-        if "neighbours" not in space.derived:
-            space.derived["neighbours"] = NeighbourIndex(space.vectors)
-    return space.derived["neighbours"]
+        if key not in space.derived:
+            vectors = space.vectors
+            if normalised:
+                vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+            space.derived[key] = NeighbourIndex(vectors.astype(np.float32))
+    return space.derived[key]
 
 
 _LOCK = threading.RLock()

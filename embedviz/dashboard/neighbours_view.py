@@ -1,0 +1,90 @@
+"""Neighbours-page pieces: picking the query and turning neighbour lists into tables."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from embedviz import catalogue
+from embedviz.dashboard import services
+from embedviz.dashboard.records import Dataset, Space, TrainedModel
+from embedviz.neighbours import METRICS
+
+SCORE_HELP = {
+    "cosine": "score = cosine similarity (direction only), higher is closer",
+    "euclidean": "score = euclidean distance (direction and length), lower is closer",
+    "dot": "score = dot product (what recommendations rank by), higher is closer",
+}
+
+
+def pick_item(space: Space, from_link, selection: list[int]) -> int:
+    """Item query: from the link, else the Explore selection, else the most popular; searchable."""
+    default = _index_of(space.ids, from_link)
+    if default is None:
+        default = selection[0] if selection else int(np.argmax(space.popularity))
+    query = st.text_input("Search an item by title", placeholder="type part of a title")
+    options = list(catalogue.search_titles(space.titles, query, limit=50)) if query else []
+    if default not in options:
+        options.insert(0, default)
+    if selection:
+        options += [i for i in selection[:20] if i not in options]
+    return int(st.selectbox("Item", options, format_func=lambda i: space.titles[i]))
+
+
+def pick_user(data: Dataset, from_link) -> int:
+    """User query: from the link, else the first user; ids are searchable in the box."""
+    ids = data.interactions.user_ids
+    default = _index_of(ids, from_link) or 0
+    return int(st.selectbox("User", np.arange(len(ids)), index=default, format_func=lambda u: f"user {ids[u]}"))
+
+
+def _index_of(ids: np.ndarray, wanted) -> int | None:
+    if wanted is None:
+        return None
+    hits = np.flatnonzero(np.asarray(ids).astype(str) == str(wanted))
+    if hits.size == 0:
+        st.warning(f"The link asks for {wanted!r}, which is not in the data set loaded now; showing a default.")
+        return None
+    return int(hits[0])
+
+
+def neighbour_lists(space: Space, trained: TrainedModel, mode: str, query: int, k: int,
+                    normalise: bool, exclude_seen: bool) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """metric -> (item indices, scores) for an item (its neighbours) or a user (items scored against them)."""
+    index = services.neighbour_index(space, normalised=normalise)
+    if mode == "Item":
+        return {m: index.query(query, k=k, metric=m) for m in METRICS}
+    vector = trained.model.user_factors_[query].astype(np.float32)
+    if normalise:
+        vector = vector / max(float(np.linalg.norm(vector)), 1e-12)
+    seen = trained.train.matrix[query].indices if exclude_seen and trained.train is not None else None
+    return {m: index.query(vector, k=k, metric=m, exclude=seen) for m in METRICS}
+
+
+def statistics(lists: dict, popularity: np.ndarray, norms: np.ndarray) -> dict:
+    """Overlap statistics for each pair of metrics."""
+    from embedviz.neighbours import overlap_stats
+
+    names = list(lists)
+    return {(a, b): overlap_stats(lists[a][0], lists[b][0], popularity=popularity, norms=norms)
+            for i, a in enumerate(names) for b in names[i + 1:]}
+
+
+def caption(stats: dict, lists: dict, popularity: np.ndarray, norms: np.ndarray, normalised: bool) -> str:
+    from embedviz.neighbours import explain_difference
+
+    return explain_difference(lists, popularity=popularity, norms=norms, normalised=normalised)
+
+
+def list_table(space: Space, lists: dict, metric: str) -> pd.DataFrame:
+    """One list as a table; ● marks items that are also in another metric's list."""
+    indices, scores = lists[metric]
+    others = set().union(*(set(lists[m][0].tolist()) for m in lists if m != metric))
+    genres = space.table["genres"] if "genres" in space.table else pd.Series([[]] * len(space.table))
+    return pd.DataFrame({
+        "": ["●" if i in others else "" for i in indices],
+        "title": space.titles[indices],
+        "score": np.round(scores, 3),
+        "interactions": space.popularity[indices],
+        "genre": [", ".join(genres.iat[i][:2]) if isinstance(genres.iat[i], list) else "" for i in indices],
+    })

@@ -1,0 +1,103 @@
+"""Recommend-page pieces that hold widget state: user picking, new-user builder, files."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import streamlit as st
+
+from embedviz import catalogue
+from embedviz.dashboard import services, state
+from embedviz.dashboard.records import Dataset, TrainedModel
+from embedviz.errors import DataError
+
+USER_KEY = "rec_user"
+
+
+def pick_user(data: Dataset, from_link) -> int:
+    """Searchable user picker with a 'random user' button; honours a user id from the link."""
+    ids = data.interactions.user_ids
+    if USER_KEY not in st.session_state:
+        hits = np.flatnonzero(ids.astype(str) == str(from_link)) if from_link is not None else []
+        if from_link is not None and len(hits) == 0:
+            st.warning(f"The link asks for user {from_link!r}, who is not in the data set loaded now.")
+        st.session_state[USER_KEY] = int(hits[0]) if len(hits) else 0
+    left, right = st.columns([4, 1], vertical_alignment="bottom")
+    right.button("Random user", icon=":material/casino:", on_click=_random_user, args=(len(ids),))
+    return int(left.selectbox("User (type to search ids)", np.arange(len(ids)), key=USER_KEY,
+                              format_func=lambda u: f"user {ids[u]}"))
+
+
+def _random_user(n: int) -> None:
+    st.session_state[USER_KEY] = int(np.random.default_rng().integers(n))
+
+
+def pick_liked_items(data: Dataset, titles: np.ndarray) -> tuple[list[int], list[float]]:
+    """The new-user builder: search and pick items, optionally rate each."""
+    query = st.text_input("Search the catalogue", placeholder="e.g. galaxy, love, heist", key="new_user_search")
+    chosen = st.session_state.setdefault("new_user_items", [])
+    matches = catalogue.search_titles(titles, query, limit=30) if query else np.array([], dtype=int)
+    if len(matches):
+        pick = st.selectbox("Matches", matches, format_func=lambda i: titles[i], key="new_user_match")
+        if st.button("Add to liked items", icon=":material/add:") and int(pick) not in chosen:
+            chosen.append(int(pick))
+            st.rerun()
+    if not chosen:
+        st.caption("No items yet: search for a few things you like and add them.")
+        return [], []
+    explicit = data.interactions.kind == "explicit"
+    top = float(data.interactions.matrix.data.max()) if explicit else 1.0
+    values = []
+    for item in list(chosen):
+        left, middle, right = st.columns([5, 3, 1], vertical_alignment="center")
+        left.markdown(f"**{titles[item]}**")
+        if explicit:
+            values.append(middle.slider("rating", top / 10, top, top, top / 10, key=f"rate_{item}",
+                                        label_visibility="collapsed"))
+        else:
+            values.append(1.0)
+        if right.button("", icon=":material/close:", key=f"drop_{item}", help="Remove"):
+            chosen.remove(item)
+            st.rerun()
+    return list(chosen), values
+
+
+def timed(function, *args, **kwargs):
+    """(result, milliseconds) — the page shows how fast fold-in + ranking is."""
+    start = time.perf_counter()
+    result = function(*args, **kwargs)
+    return result, (time.perf_counter() - start) * 1000
+
+
+def new_user_position(space, xy: np.ndarray, vector: np.ndarray, k: int = 10) -> np.ndarray:
+    """Where a folded-in user lands in the 2-D layout: the mean position of its k nearest items (cosine)."""
+    nearest, _ = services.neighbour_index(space).query(vector, k=k, metric="cosine")
+    return xy[nearest].mean(axis=0)
+
+
+def load_session_file(uploaded) -> None:
+    """Replace the data set and model with a saved session; on error nothing changes."""
+    import embedviz as ev
+    from embedviz.dashboard.records import digest_bytes
+    from embedviz.session_io import load_session
+
+    content = uploaded.getvalue()
+    model, interactions, items, name = load_session(content)
+    by = "time" if interactions.timestamps is not None else "user"
+    train, test = ev.split(interactions, test_fraction=0.2, by=by, seed=0)   # the split the app trains on
+    data = Dataset(f"{name} (from {uploaded.name})", interactions, items.reset_index(drop=True),
+                   digest_bytes(content))
+    trained = TrainedModel(name=f"{type(model).__name__} (loaded)", model=model,
+                           params=dict(getattr(model, "get_params", dict)()), dataset_digest=data.digest,
+                           train=train, test=test)
+    state.set_dataset(data)
+    state.add_model(trained)
+
+
+def safe_load_session(uploaded) -> None:
+    try:
+        load_session_file(uploaded)
+    except DataError as error:
+        st.error(f"{error}\n\nThe data set and model in use were not changed.", icon=":material/error:")
+    else:
+        st.success(f"Loaded {uploaded.name}.", icon=":material/check_circle:")

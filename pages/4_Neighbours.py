@@ -1,0 +1,67 @@
+"""Neighbours: cosine vs euclidean vs dot-product neighbours side by side, and why they differ."""
+import numpy as np
+import streamlit as st
+
+from embedviz import catalogue, plots
+from embedviz.dashboard import links, neighbours_view as view, services, state
+from embedviz.dashboard.sidebar import require_model, setup_page
+from embedviz.neighbours import METRICS
+
+data = setup_page("Neighbours", ":material/hub:")
+trained = require_model()
+space = services.model_space(data, trained, "Items")
+st.title("Neighbours")
+st.caption("“Close” is a choice. **Cosine** compares direction only; **euclidean** distance also counts vector "
+           "length; the **dot product** — what recommendation scores use — rewards long vectors.")
+
+params = links.read(("query", "item", "user", "k", "normalise"))
+top = st.columns([1, 3, 1, 1])
+mode = top[0].radio("Query", ["Item", "User"], horizontal=True, index=1 if params.get("query") == "user" else 0)
+k = top[2].number_input("k", 3, 50, int(params.get("k", 10)), help="How many neighbours per list.")
+normalise = top[3].toggle("Normalise", value=params.get("normalise") == "1",
+                          help="Scale every vector to length 1. Then cosine and euclidean rank identically.")
+
+with top[1]:
+    if mode == "Item":
+        query = view.pick_item(space, params.get("item"), state.selection())
+        label = space.titles[query]
+    else:
+        query = view.pick_user(data, params.get("user"))
+        label = f"user {data.interactions.user_ids[query]}"
+links.write(query=mode.lower(), k=k, normalise=int(normalise),
+            **({"item": space.ids[query]} if mode == "Item" else {"user": data.interactions.user_ids[query]}))
+
+exclude_seen = mode == "User" and st.toggle("Leave out items this user has already seen", value=True)
+lists = view.neighbour_lists(space, trained, mode, query, int(k), normalise, exclude_seen)
+norms = np.linalg.norm(space.vectors, axis=1)
+stats = view.statistics(lists, space.popularity, norms)
+
+st.markdown(f"#### Neighbours of **{label}**")
+st.info(view.caption(stats, lists, space.popularity, norms, normalise), icon=":material/lightbulb:")
+cols = st.columns(4)
+cols[0].metric("Cosine ∩ euclidean", f"{stats[('cosine', 'euclidean')]['shared']} of {len(lists['cosine'][0])}",
+               help="Items in both lists.")
+cols[1].metric("Jaccard cosine/euclidean", f"{stats[('cosine', 'euclidean')]['jaccard']:.2f}")
+cols[2].metric("Jaccard cosine/dot", f"{stats[('cosine', 'dot')]['jaccard']:.2f}")
+corr = stats[("cosine", "euclidean")]["rank_correlation"]
+cols[3].metric("Rank agreement (shared items)", "–" if corr is None else f"{corr:+.2f}",
+               help="Spearman correlation of the shared items' ranks in the cosine and euclidean lists.")
+
+columns = st.columns(len(METRICS))
+for column, metric in zip(columns, METRICS):
+    with column:
+        st.markdown(f"**{metric.capitalize()}**")
+        st.caption(view.SCORE_HELP[metric])
+        st.dataframe(view.list_table(space, lists, metric), hide_index=True, height=38 + 35 * len(lists[metric][0]))
+
+left, right = st.columns(2)
+xy = services.current_layout(space)
+highlight = {metric: np.isin(np.arange(len(xy)), lists[metric][0]) for metric in METRICS}
+if mode == "Item":
+    highlight["query"] = np.arange(len(xy)) == query
+colour, numeric, log = catalogue.colour_values(space.table, catalogue.COLOUR_BY_GENRE, space.popularity)
+left.plotly_chart(plots.embedding_scatter(
+    xy, row_ids=np.arange(len(xy)), hover=catalogue.hover_text(space.table, space.popularity),
+    colour=None, highlight=highlight, title="Each list in the explore layout", height=460))
+right.plotly_chart(plots.norm_vs_popularity(norms, space.popularity, space.titles,
+                                            {m: lists[m][0] for m in METRICS}))

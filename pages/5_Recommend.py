@@ -1,0 +1,78 @@
+"""Recommend: a real user's history and recommendations with reasons, a live new user, files."""
+import numpy as np
+import streamlit as st
+
+from embedviz import catalogue, plots
+from embedviz import recommendations as recs
+from embedviz.dashboard import links, recommend_view as view, services, state
+from embedviz.dashboard.sidebar import require_model, setup_page
+
+data = setup_page("Recommend", ":material/recommend:")
+st.title("Recommendations")
+tab_user, tab_new, tab_files = st.tabs(["A real user", "Build a new user", "Save · load · export"])
+
+with tab_files:
+    st.markdown("**Open a saved model** — a `.npz` saved here or by `python -m embedviz train`. It carries the "
+                "data set's ids, interactions and item titles, so nothing else is needed.")
+    uploaded = st.file_uploader("Saved model (.npz)", type=["npz"], key="upload_model")
+    if uploaded is not None and st.button("Open this model", type="primary"):
+        view.safe_load_session(uploaded)
+
+trained = require_model()
+model, items = trained.model, data.items
+params = links.read(("user", "k", "seen"))
+
+with tab_user:
+    user = view.pick_user(data, params.get("user"))
+    left, right = st.columns(2)
+    k = left.slider("How many recommendations", 5, 50, int(params.get("k", 10)))
+    exclude_seen = right.toggle("Hide items the user already has", value=params.get("seen", "hide") == "hide")
+    links.write(user=data.interactions.user_ids[user], k=k, seen="hide" if exclude_seen else "show")
+    frame = recs.recommendation_frame(model, user, items, k=k, exclude_seen=exclude_seen, held_out=trained.test)
+    history = recs.history_frame(trained.train or data.interactions, items, user)
+    if "hit" in frame and trained.test is not None:
+        hidden = trained.test.matrix[user].nnz
+        hits = int((frame["hit"] == "✓").sum())
+        st.success(f"The model never saw {hidden} of this user's interactions (held out). "
+                   f"**{hits}** of them are in its top {k} (marked ✓).", icon=":material/target:")
+    left, right = st.columns([2, 3])
+    left.markdown(f"**History** ({trained.train.matrix[user].nnz if trained.train else '?'} items in training)")
+    left.dataframe(history.drop(columns="item"), hide_index=True, height=420)
+    right.markdown("**Recommended**")
+    right.dataframe(frame, hide_index=True, height=420)
+
+with tab_new:
+    st.markdown("Pick a few items you like. The model folds a **new user** into the space — one exact solve "
+                "against the fixed item vectors, no retraining — and recommends from there.")
+    picked, values = view.pick_liked_items(data, data.titles)
+    if picked:
+        vector, ms = view.timed(model.fold_in, picked, values)
+        frame, ms_rank = view.timed(recs.recommendation_frame, model, (picked, values), items, k=10,
+                                    vector=vector, exclude=picked)
+        st.caption(f"fold-in {ms:.1f} ms · scoring + reasons {ms_rank:.1f} ms")
+        left, right = st.columns([3, 2])
+        left.dataframe(frame, hide_index=True)
+        space = services.model_space(data, trained, "Items")
+        xy = services.current_layout(space)
+        at = view.new_user_position(space, xy, vector)
+        right.plotly_chart(plots.new_user_map(xy, at, picked, frame.index.to_numpy(),
+                                              catalogue.hover_text(space.table, space.popularity)))
+
+with tab_files:
+    st.divider()
+    st.markdown("**Download**")
+    from embedviz import session_io
+    from embedviz.export import embeddings_frame, safe_text_frame
+
+    vectors = embeddings_frame(data.interactions.item_ids, model.item_factors_, data.titles)
+    a, b, c, d = st.columns(4)
+    a.download_button("Model + data (.npz)", lambda: session_io.session_bytes(model, data.interactions, items,
+                                                                              data.name),
+                      "embedviz-model.npz", "application/octet-stream", icon=":material/download:")
+    b.download_button("Item embeddings (CSV)", lambda: safe_text_frame(vectors).to_csv(index=False),
+                      "item_embeddings.csv", "text/csv", icon=":material/download:")
+    c.download_button("Item embeddings (Parquet)", lambda: vectors.to_parquet(index=False),
+                      "item_embeddings.parquet", "application/octet-stream", icon=":material/download:")
+    d.download_button("Top-10 for every user (CSV)", lambda: safe_text_frame(recs.all_recommendations(
+        model, data.interactions, items)).to_csv(index=False), "recommendations.csv", "text/csv",
+        icon=":material/download:")
