@@ -1,0 +1,3 @@
+from embedviz.cli import main
+
+raise SystemExit(main())
