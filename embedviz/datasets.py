@@ -17,6 +17,7 @@ from embedviz.interactions import Interactions, from_arrays
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 DEMO_RATINGS = DATA_DIR / "demo_ratings.csv.gz"
 DEMO_ITEMS = DATA_DIR / "demo_items.csv"
+STYLES_PER_GENRE = 3
 
 
 def load_demo() -> tuple[Interactions, pd.DataFrame]:
@@ -113,16 +114,18 @@ def make_demo(n_users: int = 2500, n_items: int = 3000, seed: int = 7) -> tuple[
 
     rng = np.random.default_rng(seed)
     names = list(GENRES)
-    items, item_genres = _demo_items(rng, n_items, names, GENRES)
-    taste = rng.dirichlet(np.full(len(names), 0.25), n_users)
-    match = taste @ item_genres.T                      # (users, items): how well each item fits each user
-    popularity = 1.0 / np.arange(1, n_items + 1) ** 0.9
+    items, item_styles = _demo_items(rng, n_items, names, GENRES)
+    # Tastes are over styles (3 per genre), so users of one genre still differ: a sparse Dirichlet
+    # gives most users two or three favourite styles.
+    taste = rng.dirichlet(np.full(item_styles.shape[1], 0.08), n_users)
+    match = (taste @ item_styles.T) ** 2             # (users, items): how well each item fits each user
+    popularity = 1.0 / np.arange(1, n_items + 1) ** 0.8
     popularity = popularity[rng.permutation(n_items)]
     n_rated = np.clip(rng.lognormal(3.6, 0.9, n_users), 12, n_items // 4).astype(int)
 
     rows = []
     for user in range(n_users):
-        p = popularity * (match[user] + 0.02)
+        p = popularity * (match[user] + 0.002)
         chosen = rng.choice(n_items, size=n_rated[user], replace=False, p=p / p.sum())
         rows.append((np.full(len(chosen), user), chosen))
     users = np.concatenate([r[0] for r in rows])
@@ -131,7 +134,7 @@ def make_demo(n_users: int = 2500, n_items: int = 3000, seed: int = 7) -> tuple[
     affinity = match[users, picked] / match.max(axis=1)[users]
     quality = items["quality"].to_numpy()[picked]
     bias = rng.normal(0, 0.35, n_users)[users]
-    raw = 2.4 + 2.2 * affinity + quality + bias + rng.normal(0, 0.5, len(users))
+    raw = 2.7 + 2.0 * affinity + quality + bias + rng.normal(0, 0.5, len(users))
     ratings = np.clip(np.round(raw * 2) / 2, 0.5, 5.0)
     timestamps = _demo_timestamps(rng, users, items["year"].to_numpy()[picked])
 
@@ -142,19 +145,20 @@ def make_demo(n_users: int = 2500, n_items: int = 3000, seed: int = 7) -> tuple[
 
 
 def _demo_items(rng, n_items, names, vocabulary) -> tuple[pd.DataFrame, np.ndarray]:
-    """Catalogue rows and the (items, genres) membership matrix used for tastes."""
+    """Catalogue rows and the (items, genre styles) membership matrix used for tastes."""
     from embedviz._demo_vocabulary import SUFFIXES
 
     share = np.array([vocabulary[g][2] for g in names])
     main = rng.choice(len(names), size=n_items, p=share / share.sum())
-    membership = np.zeros((n_items, len(names)))
+    membership = np.zeros((n_items, len(names) * STYLES_PER_GENRE))
     titles, genre_strings, seen = [], [], set()
     for i, g in enumerate(main):
         adjectives, nouns, _, related = vocabulary[names[g]]
         extra = [r for r in related if rng.random() < 0.35][:2]
         genres = [names[g], *extra]
-        membership[i, g] = 1.0
-        membership[i, [names.index(e) for e in extra]] = 0.5
+        membership[i, g * STYLES_PER_GENRE + rng.integers(STYLES_PER_GENRE)] = 1.0
+        for other in extra:
+            membership[i, names.index(other) * STYLES_PER_GENRE + rng.integers(STYLES_PER_GENRE)] = 0.5
         title = _demo_title(rng, adjectives, nouns) + str(rng.choice(SUFFIXES))
         while title in seen:
             title = f"{title} {rng.integers(2, 9)}"

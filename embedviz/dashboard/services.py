@@ -16,7 +16,7 @@ import embedviz as ev
 from embedviz.dashboard.jobs import Job
 from embedviz.dashboard.records import Dataset, Space, TrainedModel, digest_bytes
 
-DEMO_MODEL_PARAMS = {"factors": 32, "regularization": 0.05, "unobserved_weight": 0.1, "iterations": 15, "random_state": 0}
+DEMO_MODEL_PARAMS = {"factors": 32, "regularization": 10.0, "unobserved_weight": 0.5, "iterations": 15, "random_state": 0}
 EVAL_K = 10
 
 

@@ -15,7 +15,6 @@ class Param:
     low: float | int
     high: float | int
     help: str
-    log: bool = False        # show as a select slider over a log grid
 
     @property
     def is_int(self) -> bool:
@@ -40,8 +39,7 @@ class ModelChoice:
 
 _FACTORS = Param("factors", "Embedding dimensions", 32, 2, 256,
                  "Length of each user/item vector. More captures finer taste, costs time and can overfit.")
-_REG = Param("regularization", "Regularisation λ", 0.05, 0.0001, 10.0,
-             "Penalty on vector length. Raise it when the model overfits (train good, test poor).", log=True)
+_REG_HELP = "Penalty on vector length. Raise it when the model overfits (train good, test poor)."
 _SEED = Param("random_state", "Random seed", 0, 0, 10_000, "Same seed, same result.")
 
 MODELS: dict[str, ModelChoice] = {
@@ -50,8 +48,9 @@ MODELS: dict[str, ModelChoice] = {
         "Weighted alternating least squares: error on observed entries plus a weighted error on all "
         "unobserved ones, solved exactly for users, then items, in turn.",
         (
-            _FACTORS, _REG,
-            Param("unobserved_weight", "Unobserved weight w₀", 0.1, 0.0, 1.0,
+            _FACTORS,
+            Param("regularization", "Regularisation λ", 10.0, 0.0, 1000.0, _REG_HELP),
+            Param("unobserved_weight", "Unobserved weight w₀", 0.5, 0.0, 10.0,
                   "How much 'not interacted' counts as a zero. 0 ignores unobserved entries "
                   "(rating prediction); higher pushes unseen items' scores down."),
             Param("iterations", "Iterations", 15, 1, 100, "Alternating sweeps over users and items."),
@@ -63,7 +62,8 @@ MODELS: dict[str, ModelChoice] = {
         "Stochastic gradient descent on the observed ratings with user, item and global biases: "
         "each step crawls against the gradient of the squared error.",
         (
-            _FACTORS, _REG,
+            _FACTORS,
+            Param("regularization", "Regularisation λ", 0.05, 0.0, 10.0, _REG_HELP),
             Param("learning_rate", "Learning rate", 0.01, 0.0001, 0.5,
                   "Step size. Too high diverges, too low learns slowly.", log=True),
             Param("epochs", "Epochs", 20, 1, 200, "Passes over the training ratings (stops early when "
