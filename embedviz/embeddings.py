@@ -128,20 +128,26 @@ def _np_load(data: bytes, name: str):
 
 def _from_npz(data: bytes, name: str) -> tuple[np.ndarray, np.ndarray | None]:
     archive = _np_load(data, name)
-    keys = list(archive.keys())
+    arrays = {key: _npz_array(archive, key, name) for key in archive.keys()}
+    vector_key = next((k for k in _VECTOR_KEYS if k in arrays), None) or _single_2d_key(arrays, name)
+    ids_key = next((k for k in _ID_KEYS if k in arrays), None)
+    return arrays[vector_key], None if ids_key is None else arrays[ids_key]
+
+
+def _npz_array(archive, key: str, name: str) -> np.ndarray:
     try:
-        vector_key = next((k for k in _VECTOR_KEYS if k in keys), None) or _single_2d_key(archive, keys, name)
-        ids_key = next((k for k in _ID_KEYS if k in keys), None)
-        return archive[vector_key], None if ids_key is None else archive[ids_key]
-    except ValueError:  # an object array inside the archive
-        raise DataError(f"{name} holds Python objects (a pickle); {_SAVE_HINT}") from None
+        return archive[key]
+    except ValueError:  # an object array inside the archive: never unpickled
+        raise DataError(f"{name}: array {key!r} holds Python objects (a pickle); {_SAVE_HINT}") from None
+    except (OSError, EOFError, zipfile.BadZipFile) as err:
+        raise DataError(f"{name}: array {key!r} is not readable ({err}); the file may be truncated") from None
 
 
-def _single_2d_key(archive, keys: list[str], name: str) -> str:
-    two_d = [k for k in keys if archive[k].ndim == 2]
+def _single_2d_key(arrays: dict, name: str) -> str:
+    two_d = [k for k, a in arrays.items() if a.ndim == 2]
     if len(two_d) != 1:
-        raise DataError(f"{name}: expected one 2-D array (or a key named 'vectors'), found arrays "
-                        f"{', '.join(f'{k!r} {archive[k].shape}' for k in keys) or 'none'}")
+        found = ", ".join(f"{k!r} {a.shape}" for k, a in arrays.items()) or "none"
+        raise DataError(f"{name}: expected one 2-D array (or a key named 'vectors'), found arrays {found}")
     return two_d[0]
 
 
@@ -216,7 +222,8 @@ def validated_vectors(array, name: str, where=lambda row: f"row {row + 1}") -> n
     if d < 2:
         raise DataError(f"{name}: vectors have {d} dimension(s); need at least 2 (one number per "
                         "dimension, one row per item)")
-    vectors = array.astype(np.float32)
+    with np.errstate(over="ignore"):  # too-large values become inf and are reported just below
+        vectors = array.astype(np.float32)
     bad_rows = np.flatnonzero(~np.isfinite(vectors).all(axis=1))
     if bad_rows.size:
         row = bad_rows[0]

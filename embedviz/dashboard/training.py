@@ -65,7 +65,7 @@ MODELS: dict[str, ModelChoice] = {
             _FACTORS,
             Param("regularization", "Regularisation λ", 0.05, 0.0, 10.0, _REG_HELP),
             Param("learning_rate", "Learning rate", 0.01, 0.0001, 0.5,
-                  "Step size. Too high diverges, too low learns slowly.", log=True),
+                  "Step size. Too high diverges, too low learns slowly."),
             Param("epochs", "Epochs", 20, 1, 200, "Passes over the training ratings (stops early when "
                   "the validation error stops improving)."),
             _SEED,
