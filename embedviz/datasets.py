@@ -191,4 +191,6 @@ def _demo_timestamps(rng, users, years) -> np.ndarray:
     user_start = start + rng.uniform(0, 10 * 365, users.max() + 1) * day
     release = (years - 1970) * 365.25 * day
     t = user_start[users] + rng.exponential(200, len(users)) * day
-    return np.maximum(t, release + 30 * day).astype(np.int64)
+    late = t < release                      # rated before release: move it to a while after release
+    t[late] = release[late] + rng.uniform(30, 700, int(late.sum())) * day
+    return t.astype(np.int64)

@@ -33,12 +33,12 @@ def rating_distribution(values: np.ndarray, kind: str) -> go.Figure:
     """Bar chart of how often each rating occurs (explicit) or of interaction strength (implicit)."""
     if kind == "explicit":
         levels, counts = np.unique(values, return_counts=True)
-        fig = _figure("How people rate", xaxis_title="rating", yaxis_title="interactions", height=320)
+        fig = _figure("How people rate", xaxis_title="rating", yaxis_title="interactions", height=340)
         fig.add_bar(x=levels, y=counts, marker_color=PALETTE[0],
                     hovertemplate="rating %{x}: %{y:,} interactions<extra></extra>")
         fig.update_xaxes(tickmode="array", tickvals=levels)
         return fig
-    fig = _figure("Interaction strength (log scale)", xaxis_title="value", yaxis_title="interactions", height=320)
+    fig = _figure("Interaction strength", xaxis_title="value", yaxis_title="interactions", height=340)
     fig.add_histogram(x=values, marker_color=PALETTE[0], nbinsx=50)
     fig.update_xaxes(type="log" if np.min(values) > 0 else "linear")
     return fig
@@ -49,30 +49,28 @@ def popularity_curve(popularity: np.ndarray) -> go.Figure:
     ranked = np.sort(popularity)[::-1]
     share = np.cumsum(ranked) / max(1, ranked.sum())
     head = int(np.searchsorted(share, 0.5)) + 1
-    fig = _figure("Long tail: interactions per item, most popular first", height=320,
-                  xaxis_title="item rank", yaxis_title="interactions (log)")
-    fig.add_scatter(x=np.arange(1, len(ranked) + 1), y=np.maximum(ranked, 0.8), mode="lines", fill="tozeroy",
-                    line=dict(color=PALETTE[0]), hovertemplate="rank %{x:,}: %{y:,} interactions<extra></extra>")
-    fig.add_vrect(x0=1, x1=head, fillcolor=PALETTE[1], opacity=0.12, line_width=0)
-    fig.add_annotation(x=np.log10(max(head, 1)), xref="x", y=1, yref="paper", showarrow=False, xanchor="left",
-                       text=f"top {head:,} items ({head / len(ranked):.0%}) get half of all interactions")
+    fig = _figure(f"Long tail: the top {head:,} items ({head / len(ranked):.0%}) get half of all interactions",
+                  height=340, xaxis_title="item rank, most popular first (log)", yaxis_title="interactions (log)")
+    ranks = np.arange(1, len(ranked) + 1)
+    fig.add_scatter(x=ranks, y=np.maximum(ranked, 0.8), mode="lines", fill="tozeroy", line=dict(color=PALETTE[0]),
+                    hovertemplate="rank %{x:,}: %{y:,} interactions<extra></extra>", showlegend=False)
+    fig.add_vrect(x0=1, x1=head, fillcolor=PALETTE[1], opacity=0.15, line_width=0)
+    fig.update_xaxes(type="log", range=[0, np.log10(len(ranked)) + 0.05])
     fig.update_yaxes(type="log")
-    fig.update_xaxes(type="log")
     return fig
 
 
 def activity_histogram(activity: np.ndarray) -> go.Figure:
-    """How many interactions each user has (log-spaced bins)."""
+    """How many interactions each user has, in log-spaced bins labelled with real counts."""
     activity = activity[activity > 0]
-    edges = np.unique(np.round(np.logspace(0, np.log10(max(2, activity.max() + 1)), 30)))
+    edges = np.unique(np.round(np.logspace(0, np.log10(activity.max() + 1), 16)).astype(int))
     counts, _ = np.histogram(activity, bins=edges)
-    fig = _figure("Interactions per user", xaxis_title="interactions (log)", yaxis_title="users", height=320)
-    fig.add_bar(x=np.sqrt(edges[:-1] * edges[1:]), y=counts, width=np.diff(edges) * 0.9, marker_color=PALETTE[2],
-                customdata=np.stack([edges[:-1], edges[1:] - 1], axis=1),
-                hovertemplate="%{customdata[0]:,}–%{customdata[1]:,} interactions: %{y:,} users<extra></extra>")
-    fig.update_xaxes(type="log")
-    fig.add_vline(x=float(np.median(activity)), line_dash="dash", line_color="#495057",
-                  annotation_text=f"median {np.median(activity):,.0f}")
+    labels = [f"{lo}" if hi - 1 <= lo else f"{lo}–{hi - 1}" for lo, hi in zip(edges[:-1], edges[1:])]
+    fig = _figure(f"Interactions per user (median {np.median(activity):,.0f})", height=340,
+                  xaxis_title="interactions", yaxis_title="users")
+    fig.add_bar(x=labels, y=counts, marker_color=PALETTE[2],
+                hovertemplate="%{x} interactions: %{y:,} users<extra></extra>")
+    fig.update_xaxes(type="category")
     return fig
 
 
@@ -80,8 +78,9 @@ def activity_over_time(timestamps: np.ndarray) -> go.Figure:
     """Interactions per month."""
     months = timestamps.astype("datetime64[s]").astype("datetime64[M]")
     labels, counts = np.unique(months, return_counts=True)
-    fig = _figure("Interactions over time", xaxis_title="month", yaxis_title="interactions", height=320)
-    fig.add_bar(x=labels.astype("datetime64[D]").astype(str), y=counts, marker_color=PALETTE[5])
+    fig = _figure("Interactions per month", xaxis_title="month", yaxis_title="interactions", height=340)
+    fig.add_scatter(x=labels.astype("datetime64[D]").astype(str), y=counts, mode="lines", fill="tozeroy",
+                    line=dict(color=PALETTE[5]), hovertemplate="%{x|%b %Y}: %{y:,}<extra></extra>")
     return fig
 
 
