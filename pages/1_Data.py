@@ -19,10 +19,9 @@ with st.expander("Load your own data", expanded=False, icon=":material/upload:")
                "`.streamlit/config.toml`). For bigger files train from the command line with "
                "`python -m embedviz train FILE --out model.npz` and upload the model on the Recommend page.")
     left, right = st.columns(2)
-    interactions_file = left.file_uploader("Interactions file", type=["csv", "tsv", "txt", "dat", "data", "gz",
-                                                                      "parquet"], key="upload_interactions")
-    metadata_file = right.file_uploader("Item metadata (optional)", type=["csv", "tsv", "txt", "dat", "gz",
-                                                                          "parquet"], key="upload_metadata")
+    # No type filter: any file reaches our validator, which says what is wrong with it.
+    interactions_file = left.file_uploader("Interactions file", key="upload_interactions")
+    metadata_file = right.file_uploader("Item metadata (optional)", key="upload_metadata")
     try:
         raw = uploads.read_upload(interactions_file, "interactions")
     except DataError as error:
@@ -30,7 +29,7 @@ with st.expander("Load your own data", expanded=False, icon=":material/upload:")
         raw = None
     if raw is not None:
         st.markdown(f"**{raw.name}** — first rows as read:")
-        st.dataframe(raw.frame.head(8), hide_index=True)
+        st.dataframe(uploads.preview(raw.frame), hide_index=True)
         with st.form("mapping"):
             options = [uploads.NOT_MAPPED, *map(str, raw.frame.columns)]
             cols = st.columns(5)

@@ -24,6 +24,9 @@ class Dataset:
     report: object | None = None  # embedviz.loaders.LoadReport when it came from a file
     is_demo: bool = False
 
+    def __post_init__(self):
+        self.items.attrs = {}   # the loader's bookkeeping; Streamlit cannot serialise it
+
     @property
     def titles(self) -> np.ndarray:
         return self.items["title"].astype(str).to_numpy()

@@ -44,6 +44,13 @@ def read_upload(uploaded, slot: str) -> RawUpload | None:
     return raw
 
 
+def preview(frame: pd.DataFrame, rows: int = 8) -> pd.DataFrame:
+    """First rows for display, without the loader's bookkeeping in ``attrs``."""
+    head = frame.head(rows).copy()
+    head.attrs = {}
+    return head
+
+
 def build_dataset(raw: RawUpload, mapping: dict, kind: str | None, metadata=None) -> Dataset:
     """Validate the mapped interactions (+ optional metadata file) into a Dataset. Raises DataError."""
     from embedviz.loaders import align_metadata, interactions_from_frame, load_item_metadata
