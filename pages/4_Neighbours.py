@@ -33,11 +33,11 @@ links.write(query=mode.lower(), k=k, normalise=int(normalise),
 
 exclude_seen = mode == "User" and st.toggle("Leave out items this user has already seen", value=True)
 lists = view.neighbour_lists(space, trained, mode, query, int(k), normalise, exclude_seen)
-norms = np.linalg.norm(space.vectors, axis=1)
+norms = np.linalg.norm(services.neighbour_index(space, normalised=normalise).vectors, axis=1)
 stats = view.statistics(lists, space.popularity, norms)
 
 st.markdown(f"#### Neighbours of **{label}**")
-st.info(view.caption(stats, lists, space.popularity, norms, normalise), icon=":material/lightbulb:")
+st.info(view.caption(lists, space.popularity, norms), icon=":material/lightbulb:")
 cols = st.columns(4)
 cols[0].metric("Cosine ∩ euclidean", f"{stats[('cosine', 'euclidean')]['shared']} of {len(lists['cosine'][0])}",
                help="Items in both lists.")

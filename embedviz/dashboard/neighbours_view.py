@@ -70,10 +70,12 @@ def statistics(lists: dict, popularity: np.ndarray, norms: np.ndarray) -> dict:
             for i, a in enumerate(names) for b in names[i + 1:]}
 
 
-def caption(stats: dict, lists: dict, popularity: np.ndarray, norms: np.ndarray, normalised: bool) -> str:
+def caption(lists: dict, popularity: np.ndarray, norms: np.ndarray) -> str:
+    """Plain-language reason the lists differ, generated from the numbers."""
     from embedviz.neighbours import explain_difference
 
-    return explain_difference(lists, popularity=popularity, norms=norms, normalised=normalised)
+    return explain_difference({m: indices for m, (indices, _) in lists.items()}, norms=norms,
+                              popularity=popularity, unit="interactions")
 
 
 def list_table(space: Space, lists: dict, metric: str) -> pd.DataFrame:
