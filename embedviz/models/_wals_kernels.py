@@ -1,0 +1,221 @@
+"""Numba kernels for one WALS half-sweep: re-solve every row of ``X`` against fixed ``Y``.
+
+Each row ``x_u`` minimises, for its observed entries ``j`` (weight ``c_uj``, target ``t_uj``)::
+
+    sum_j c_uj (t_uj - x_u.y_j)^2 + w0 sum_{unobserved j} (x_u.y_j)^2 + lam |x_u|^2
+
+whose normal equations are ``A_u x_u = b_u`` with::
+
+    A_u = (w0 Y^T Y + lam I) + sum_j (c_uj - w0) y_j y_j^T     b_u = sum_j c_uj t_uj y_j
+
+The first bracket (``gram``) is shared by all rows and computed once per sweep by the
+caller, so the unobserved entries never have to be visited. Per observed entry the
+kernels receive ``weight = c - w0`` and ``rhs = c * t``.
+
+Rows are independent and each row is computed by one thread from start to end, so
+the result does not depend on thread scheduling. Rows are handed out in ``chunks``
+(row ranges of similar cost) so that scratch buffers are allocated once per chunk.
+
+Both kernels also return, per row, the two observed-entry sums the loss needs
+(``row_loss[u, 0] = sum_j (c d^2 - 2 c t d)`` and ``row_loss[u, 1] = sum_j d^2`` with
+``d = x_u.y_j``), computed after the row's solve when ``track_loss`` is set.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+
+@njit(fastmath=True, cache=True, error_model="numpy")
+def _dot(a, b):
+    total = np.float32(0.0)
+    for f in range(a.shape[0]):
+        total += a[f] * b[f]
+    return total
+
+
+@njit(fastmath=True, cache=True, error_model="numpy")
+def _symv(matrix, vector, out, sign):
+    """out = sign * matrix @ vector for a small symmetric matrix (k x k).
+
+    Column-by-column (axpy) order: no horizontal sums, vectorises cleanly.
+    """
+    k = vector.shape[0]
+    for a in range(k):
+        out[a] = 0.0
+    for b in range(k):
+        scaled = sign * vector[b]
+        column = matrix[b]
+        for a in range(k):
+            out[a] += column[a] * scaled
+
+
+@njit(fastmath=True, cache=True, error_model="numpy")
+def _max_row_nnz(indptr, first, last):
+    longest = 0
+    for u in range(first, last):
+        longest = max(longest, indptr[u + 1] - indptr[u])
+    return longest
+
+
+@njit(fastmath=True, cache=True, error_model="numpy")
+def _cg_row(start, end, indices, weight, rhs, Y, x, gram, cg_steps, r, p, ap, d, e):
+    """Warm-started conjugate gradient for one row; updates ``x`` in place.
+
+    ``d[n - start]`` ends holding ``x.y_j`` for the final ``x`` (tracked through the
+    CG recurrence, so the loss needs no extra pass over the factors).
+    """
+    k = x.shape[0]
+    _symv(gram, x, r, np.float32(-1.0))
+    for n in range(start, end):
+        y = Y[indices[n]]
+        dn = _dot(y, x)
+        d[n - start] = dn
+        coef = rhs[n] - weight[n] * dn
+        for f in range(k):
+            r[f] += coef * y[f]
+    for f in range(k):
+        p[f] = r[f]
+    rs_old = _dot(r, r)
+    for _ in range(cg_steps):
+        if rs_old < 1e-20:
+            break
+        _symv(gram, p, ap, np.float32(1.0))
+        for n in range(start, end):
+            y = Y[indices[n]]
+            en = _dot(y, p)
+            e[n - start] = en
+            coef = weight[n] * en
+            for f in range(k):
+                ap[f] += coef * y[f]
+        alpha = rs_old / _dot(p, ap)
+        for f in range(k):
+            x[f] += alpha * p[f]
+            r[f] -= alpha * ap[f]
+        for n in range(end - start):
+            d[n] += alpha * e[n]
+        rs_new = _dot(r, r)
+        beta = rs_new / rs_old
+        for f in range(k):
+            p[f] = r[f] + beta * p[f]
+        rs_old = rs_new
+
+
+@njit(fastmath=True, cache=True, error_model="numpy")
+def _row_loss(start, end, weight, rhs, w0, d, out):
+    observed = 0.0
+    squares = 0.0
+    for n in range(start, end):
+        dn = np.float64(d[n - start])
+        observed += (weight[n] + w0) * dn * dn - 2.0 * rhs[n] * dn
+        squares += dn * dn
+    out[0] = observed
+    out[1] = squares
+
+
+@njit(parallel=True, fastmath=True, cache=True, error_model="numpy")
+def cg_sweep(indptr, indices, weight, rhs, Y, X, gram, w0, cg_steps, chunks, track_loss, row_loss):
+    """Update every row of ``X`` (n_rows, k) in place with ``cg_steps`` CG steps.
+
+    Parameters
+    ----------
+    indptr : int64 (n_rows + 1,), indices : int32 (nnz,)
+        CSR structure of the rows being solved (columns index rows of ``Y``).
+    weight, rhs : float32 (nnz,)
+        ``c - w0`` and ``c * t`` per observed entry.
+    Y : float32 (n_cols, k)
+        Fixed factors.
+    X : float32 (n_rows, k)
+        Factors to update (warm start).
+    gram : float32 (k, k)
+        The shared part ``w0 YᵀY + lam I``.
+    chunks : int64 (n_chunks + 1,)
+        Row boundaries of the work chunks.
+    row_loss : float64 (n_rows, 2)
+        Output, filled when ``track_loss``.
+    """
+    k = X.shape[1]
+    for c in prange(chunks.shape[0] - 1):
+        first, last = chunks[c], chunks[c + 1]
+        longest = _max_row_nnz(indptr, first, last)
+        r = np.empty(k, np.float32)
+        p = np.empty(k, np.float32)
+        ap = np.empty(k, np.float32)
+        d = np.empty(longest, np.float32)
+        e = np.empty(longest, np.float32)
+        for u in range(first, last):
+            start, end = indptr[u], indptr[u + 1]
+            _cg_row(start, end, indices, weight, rhs, Y, X[u], gram, cg_steps, r, p, ap, d, e)
+            if track_loss:
+                _row_loss(start, end, weight, rhs, w0, d, row_loss[u])
+
+
+@njit(fastmath=True, cache=True, error_model="numpy")
+def _cholesky_solve_inplace(A, b):
+    """Solve A x = b for symmetric positive definite A (lower triangle used); b <- x."""
+    k = b.shape[0]
+    for j in range(k):
+        s = A[j, j]
+        for m in range(j):
+            s -= A[j, m] * A[j, m]
+        A[j, j] = np.sqrt(s)
+        for i in range(j + 1, k):
+            t = A[i, j]
+            for m in range(j):
+                t -= A[i, m] * A[j, m]
+            A[i, j] = t / A[j, j]
+    for i in range(k):
+        t = b[i]
+        for m in range(i):
+            t -= A[i, m] * b[m]
+        b[i] = t / A[i, i]
+    for i in range(k - 1, -1, -1):
+        t = b[i]
+        for m in range(i + 1, k):
+            t -= A[m, i] * b[m]
+        b[i] = t / A[i, i]
+
+
+@njit(fastmath=True, cache=True, error_model="numpy")
+def _cholesky_row(start, end, indices, weight, rhs, Y, x, gram64, A, b, d):
+    """Exact solve of one row's normal equations (float64), written into ``x``."""
+    k = x.shape[0]
+    for a in range(k):
+        b[a] = 0.0
+        for c in range(a + 1):
+            A[a, c] = gram64[a, c]
+    for n in range(start, end):
+        y = Y[indices[n]]
+        w = np.float64(weight[n])
+        for a in range(k):
+            ya = np.float64(y[a])
+            b[a] += rhs[n] * ya
+            wa = w * ya
+            for c in range(a + 1):
+                A[a, c] += wa * y[c]
+    _cholesky_solve_inplace(A, b)
+    for a in range(k):
+        x[a] = b[a]
+    for n in range(start, end):
+        d[n - start] = _dot(Y[indices[n]], x)
+
+
+@njit(parallel=True, fastmath=True, cache=True, error_model="numpy")
+def cholesky_sweep(indptr, indices, weight, rhs, Y, X, gram64, w0, chunks, track_loss, row_loss):
+    """Exact per-row solve (Cholesky, float64) of every row of ``X``; same layout as `cg_sweep`.
+
+    ``gram64`` is float64 (k, k): ``w0 Y^T Y + lam I``.
+    """
+    k = X.shape[1]
+    for c in prange(chunks.shape[0] - 1):
+        first, last = chunks[c], chunks[c + 1]
+        longest = _max_row_nnz(indptr, first, last)
+        A = np.empty((k, k), np.float64)
+        b = np.empty(k, np.float64)
+        d = np.empty(longest, np.float32)
+        for u in range(first, last):
+            start, end = indptr[u], indptr[u + 1]
+            _cholesky_row(start, end, indices, weight, rhs, Y, X[u], gram64, A, b, d)
+            if track_loss:
+                _row_loss(start, end, weight, rhs, w0, d, row_loss[u])
+
