@@ -100,7 +100,7 @@ def loss_curve(history: list[dict], total_iterations: int | None = None) -> go.F
     """The terms of the objective per iteration (WALS) or train/validation RMSE per epoch (SGD)."""
     rmse = any("train_rmse" in h for h in history)
     fig = _figure("Validation and training error per epoch" if rmse else "Loss per iteration, by term",
-                  xaxis_title="epoch" if rmse else "iteration", yaxis_title="RMSE" if rmse else "loss (log)",
+                  xaxis_title="epoch" if rmse else "iteration", yaxis_title="RMSE" if rmse else "loss",
                   height=360, legend=dict(orientation="h", y=-0.25))
     steps = [h.get("iteration", i + 1) for i, h in enumerate(history)]
     for key, (label, colour, dash) in LOSS_TERMS.items():
@@ -108,8 +108,6 @@ def loss_curve(history: list[dict], total_iterations: int | None = None) -> go.F
         if any(y is not None for y in ys):
             fig.add_scatter(x=steps, y=ys, name=label, mode="lines+markers",
                             line=dict(color=colour, dash=dash), marker=dict(size=5))
-    if not rmse:
-        fig.update_yaxes(type="log")
     if total_iterations:
         fig.update_xaxes(range=[0.5, total_iterations + 0.5])
     return fig

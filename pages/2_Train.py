@@ -67,7 +67,7 @@ if trained:
     rows.update({n: t.metrics for n, t in trained.items()})
     ranking = [m for m in first.metrics if "@" in m and not m.startswith("coverage")]
     st.plotly_chart(plots.metrics_comparison(rows, ranking))
-    table = pd.DataFrame(rows).T
+    table = pd.DataFrame(rows).T.astype(float)
     table["fit seconds"] = [float("nan")] + [t.seconds for t in trained.values()]
     st.dataframe(table.style.format("{:.3f}", na_rep="–"))
     with st.expander("Parameters of each run"):
