@@ -17,10 +17,10 @@ import numpy as np
 import pandas as pd
 
 from embedviz.errors import DataError
-from embedviz.loaders import ID_NAMES, item_table, normalise_name, plural_rows
+from embedviz.loaders import ID_NAMES, item_table, normalise_name, parsed_numbers, plural_rows
 from embedviz.readers import (
-    DEFAULT_MAX_BYTES, TableInfo, gunzip_if_needed, parse_table, read_bytes, sniff_format, source_name,
-    unreadable_message, zip_contents,
+    DEFAULT_MAX_BYTES, TableInfo, gunzip_if_needed, parse_table, read_bytes, sniff_format,
+    source_name, unreadable_message, zip_contents,
 )
 
 __all__ = ["EmbeddingSet", "load_embeddings"]
@@ -102,7 +102,8 @@ def load_embeddings(source, *, name: str | None = None, metadata=None,
         vectors, ids = _from_frame(frame, name)
         where = frame.attrs["table_info"].location
     else:
-        raise DataError(unreadable_message(fmt, data, name).replace("not a table", "not embeddings"))
+        message = unreadable_message(fmt, data, name)
+        raise DataError(message.replace("not a table", "not embeddings"))
     vectors = validated_vectors(vectors, name, where)
     ids = np.arange(len(vectors)) if ids is None else _checked_ids(ids, len(vectors), name)
     table = _metadata_table(metadata, ids, name=name, max_bytes=max_bytes)
@@ -119,8 +120,9 @@ def _np_load(data: bytes, name: str):
         return np.load(io.BytesIO(data), allow_pickle=False)
     except ValueError as err:
         if "allow_pickle" in str(err) or "pickle" in str(err).lower():
-            raise DataError(f"{name} holds Python objects (a pickle); for safety only plain numeric arrays are "
-                            f"read - {_SAVE_HINT}") from None
+            message = (f"{name} holds Python objects (a pickle); for safety only plain numeric "
+                       f"arrays are read - {_SAVE_HINT}")
+            raise DataError(message) from None
         raise DataError(f"{name}: not a readable NumPy file ({err}); it may be truncated") from None
     except (OSError, EOFError, zipfile.BadZipFile) as err:
         raise DataError(f"{name}: not a readable NumPy file ({err}); it may be truncated") from None
@@ -129,7 +131,8 @@ def _np_load(data: bytes, name: str):
 def _from_npz(data: bytes, name: str) -> tuple[np.ndarray, np.ndarray | None]:
     archive = _np_load(data, name)
     arrays = {key: _npz_array(archive, key, name) for key in archive.keys()}
-    vector_key = next((k for k in _VECTOR_KEYS if k in arrays), None) or _single_2d_key(arrays, name)
+    vector_key = next((k for k in _VECTOR_KEYS if k in arrays), None)
+    vector_key = vector_key or _single_2d_key(arrays, name)
     ids_key = next((k for k in _ID_KEYS if k in arrays), None)
     return arrays[vector_key], None if ids_key is None else arrays[ids_key]
 
@@ -138,16 +141,19 @@ def _npz_array(archive, key: str, name: str) -> np.ndarray:
     try:
         return archive[key]
     except ValueError:  # an object array inside the archive: never unpickled
-        raise DataError(f"{name}: array {key!r} holds Python objects (a pickle); {_SAVE_HINT}") from None
+        message = f"{name}: array {key!r} holds Python objects (a pickle); {_SAVE_HINT}"
+        raise DataError(message) from None
     except (OSError, EOFError, zipfile.BadZipFile) as err:
-        raise DataError(f"{name}: array {key!r} is not readable ({err}); the file may be truncated") from None
+        message = f"{name}: array {key!r} is not readable ({err}); the file may be truncated"
+        raise DataError(message) from None
 
 
 def _single_2d_key(arrays: dict, name: str) -> str:
     two_d = [k for k, a in arrays.items() if a.ndim == 2]
     if len(two_d) != 1:
         found = ", ".join(f"{k!r} {a.shape}" for k, a in arrays.items()) or "none"
-        raise DataError(f"{name}: expected one 2-D array (or a key named 'vectors'), found arrays {found}")
+        raise DataError(f"{name}: expected one 2-D array (or a key named 'vectors'), found "
+                        f"arrays {found}")
     return two_d[0]
 
 
@@ -163,8 +169,8 @@ def _from_frame(frame: pd.DataFrame, name: str) -> tuple[np.ndarray, np.ndarray 
     rest = frame.drop(columns=[id_col]) if id_col is not None else frame
     if list_columns:
         return _stack_lists(frame[list_columns[0]], list_columns[0], name, info), ids
-    _reject_text_columns(rest, name, info)
-    return rest.to_numpy(dtype=np.float64, na_value=np.nan), ids
+    numbers = {c: _numbers(rest[c], c, name, info) for c in rest.columns}
+    return pd.DataFrame(numbers).to_numpy(dtype=np.float64, na_value=np.nan), ids
 
 
 def _id_column(frame: pd.DataFrame, info: TableInfo, exclude: list) -> str | None:
@@ -173,13 +179,15 @@ def _id_column(frame: pd.DataFrame, info: TableInfo, exclude: list) -> str | Non
         return None
     if not pd.api.types.is_numeric_dtype(frame[first]):
         return first
-    named_like_id = info.had_header and normalise_name(first) in (*ID_NAMES, "word", "label", "key", "name")
+    id_like = normalise_name(first) in (*ID_NAMES, "word", "label", "key", "name")
+    named_like_id = info.had_header and id_like
     return first if named_like_id and pd.api.types.is_integer_dtype(frame[first]) else None
 
 
 def _is_list_column(series: pd.Series) -> bool:
     first = series.dropna().head(1)
-    return series.dtype == object and not first.empty and isinstance(first.iloc[0], (list, tuple, np.ndarray))
+    return (series.dtype == object and not first.empty
+            and isinstance(first.iloc[0], (list, tuple, np.ndarray)))
 
 
 def _stack_lists(series: pd.Series, column: str, name: str, info: TableInfo) -> np.ndarray:
@@ -187,23 +195,21 @@ def _stack_lists(series: pd.Series, column: str, name: str, info: TableInfo) -> 
     lengths = np.array([c.size for c in cells])
     ragged = np.flatnonzero(lengths != lengths[0])
     if ragged.size:
-        raise DataError(f"{name}, {info.location(ragged[0])}: column {column!r} has {lengths[ragged[0]]} numbers "
-                        f"but {info.location(0)} has {lengths[0]}; every vector needs the same length")
+        raise DataError(f"{name}, {info.location(ragged[0])}: column {column!r} has "
+                        f"{lengths[ragged[0]]} numbers but {info.location(0)} has {lengths[0]}; "
+                        "every vector needs the same length")
     try:
         return np.stack(cells).astype(np.float64) if cells else np.empty((0, 0))
     except (TypeError, ValueError):
-        raise DataError(f"{name}: column {column!r} holds lists with non-numbers; expected lists of numbers") from None
+        message = f"{name}: column {column!r} holds lists with non-numbers; expected numbers"
+        raise DataError(message) from None
 
 
-def _reject_text_columns(frame: pd.DataFrame, name: str, info: TableInfo) -> None:
-    for column in frame.columns:
-        if pd.api.types.is_numeric_dtype(frame[column]):
-            continue
-        numbers = pd.to_numeric(frame[column], errors="coerce")
-        bad = np.flatnonzero((numbers.isna() & frame[column].notna()).to_numpy())
-        if bad.size:
-            raise DataError(f"{name}, {info.location(bad[0])}: column {column!r} should hold numbers, found "
-                            f"{frame[column].iloc[bad[0]]!r}; only the first column may hold ids or labels")
+def _numbers(series: pd.Series, column: str, name: str, info: TableInfo) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(series):
+        return series
+    return parsed_numbers(series, column, name=name, where=info.location,
+                          hint="; only the first column may hold ids or labels")
 
 
 # --------------------------------------------------------------------------- validation
@@ -211,11 +217,13 @@ def validated_vectors(array, name: str, where=lambda row: f"row {row + 1}") -> n
     """A finite float32 matrix of shape (n >= 2, d >= 2), or a DataError saying what is wrong."""
     array = np.asarray(array)
     if array.dtype.names is not None or array.dtype.kind not in "biuf":
-        raise DataError(f"{name}: expected numbers, found an array of dtype {array.dtype}; {_SAVE_HINT}")
+        raise DataError(f"{name}: expected numbers, found an array of dtype {array.dtype}; "
+                        f"{_SAVE_HINT}")
     if array.ndim != 2:
-        what = f"a 1-D array of {array.size:,} numbers" if array.ndim == 1 else f"an array of shape {array.shape}"
-        raise DataError(f"{name}: expected a 2-D array of shape (n_items, n_dims) - one row per item - "
-                        f"found {what}")
+        what = (f"a 1-D array of {array.size:,} numbers" if array.ndim == 1
+                else f"an array of shape {array.shape}")
+        raise DataError(f"{name}: expected a 2-D array of shape (n_items, n_dims) - one row per "
+                        f"item - found {what}")
     n, d = array.shape
     if n < 2:
         raise DataError(f"{name}: found {n} vector(s); need at least 2 to compare or project")
@@ -231,8 +239,8 @@ def validated_vectors(array, name: str, where=lambda row: f"row {row + 1}") -> n
         value = array[row, col]
         what = "a missing or NaN value" if np.isnan(value) else (
             f"{value} (infinite)" if np.isinf(value) else f"{value} (too large for float32)")
-        raise DataError(f"{name}, {where(row)}: dimension {col + 1} is {what}; expected finite numbers "
-                        f"({plural_rows(bad_rows.size)} like this)")
+        raise DataError(f"{name}, {where(row)}: dimension {col + 1} is {what}; expected finite "
+                        f"numbers ({plural_rows(bad_rows.size)} like this)")
     return vectors
 
 
@@ -257,9 +265,7 @@ def _metadata_table(metadata, ids: np.ndarray, *, name: str, max_bytes: int) -> 
         raise DataError(_count_mismatch(meta_name, len(frame), name, len(ids)))
     if frame.shape[1] == 1:
         frame = frame.set_axis(["label"], axis=1).assign(title=frame.iloc[:, 0].astype(str))
-    table = item_table(frame, ids, delimiter=delimiter)
-    table.attrs = {}
-    return table
+    return item_table(frame, ids, delimiter=delimiter)
 
 
 def _read_projector_metadata(metadata, max_bytes: int) -> tuple[pd.DataFrame, str]:
@@ -268,12 +274,13 @@ def _read_projector_metadata(metadata, max_bytes: int) -> tuple[pd.DataFrame, st
     data, _ = gunzip_if_needed(data, name=meta_name, max_bytes=max_bytes)
     frame = parse_table(data, name=meta_name, header=False)
     if frame.shape[1] > 1 and frame.attrs["table_info"].format == "csv":
-        frame = parse_table(data, name=meta_name, header=True)  # Projector: several columns -> a header row
+        # Projector rule: several columns -> the first row holds their names.
+        frame = parse_table(data, name=meta_name, header=True)
     return frame, meta_name
 
 
 def _count_mismatch(meta_name: str, n_meta: int, name: str, n: int) -> str:
     hint = (" One row too many: with a single column the Projector format has no header row."
             if n_meta == n + 1 else "")
-    return (f"{meta_name} has {n_meta:,} rows but {name} has {n:,} vectors; the metadata needs exactly one "
-            f"row per vector, in the same order.{hint}")
+    return (f"{meta_name} has {n_meta:,} rows but {name} has {n:,} vectors; the metadata needs "
+            f"exactly one row per vector, in the same order.{hint}")

@@ -23,34 +23,42 @@ from embedviz.readers import DEFAULT_MAX_BYTES, TableInfo, read_table, source_na
 
 __all__ = [
     "LoadReport", "read_table", "guess_columns", "interactions_from_frame", "load_interactions",
-    "load_item_metadata", "align_metadata",
+    "load_item_metadata", "align_metadata", "item_table",
 ]
 
 ROLES = ("user", "item", "value", "time")
 # Normalised column names (lower case, letters and digits only) per role, most telling first.
 ROLE_NAMES = {
-    "user": ("userid", "user", "uid", "customerid", "customer", "visitorid", "visitor", "memberid", "member",
-             "clientid", "client", "accountid", "account", "readerid", "reader", "listenerid", "listener",
-             "viewerid", "viewer", "personid", "person", "profileid", "profile", "buyer", "player", "rater"),
-    "item": ("movieid", "itemid", "item", "iid", "productid", "product", "trackid", "track", "songid", "song",
-             "artistid", "artist", "bookid", "book", "isbn", "asin", "sku", "movie", "filmid", "film",
-             "showid", "show", "animeid", "anime", "gameid", "game", "articleid", "article", "videoid",
-             "video", "recipeid", "recipe", "businessid", "business", "placeid", "place", "courseid",
-             "course", "contentid", "content"),
-    "value": ("rating", "score", "stars", "star", "value", "count", "plays", "playcount", "listens",
-              "weight", "quantity", "qty", "clicks", "views", "amount", "grade", "preference", "frequency"),
-    "time": ("timestamp", "time", "date", "datetime", "ts", "unixtime", "epoch", "createdat", "created",
-             "ratedat", "eventtime", "when"),
+    "user": tuple(
+        "userid user uid customerid customer visitorid visitor memberid member clientid client "
+        "accountid account readerid reader listenerid listener viewerid viewer personid person "
+        "profileid profile buyer player rater".split()
+    ),
+    "item": tuple(
+        "movieid itemid item iid productid product trackid track songid song artistid artist "
+        "bookid book isbn asin sku movie filmid film showid show animeid anime gameid game "
+        "articleid article videoid video recipeid recipe businessid business placeid place "
+        "courseid course contentid content".split()
+    ),
+    "value": tuple(
+        "rating score stars star value count plays playcount listens weight quantity qty clicks "
+        "views amount grade preference frequency".split()
+    ),
+    "time": tuple(
+        "timestamp time date datetime ts unixtime epoch createdat created ratedat eventtime "
+        "when".split()
+    ),
 }
 # Metadata columns, same normalisation.
 ID_NAMES = ("movieid", "itemid", "id", "item", *ROLE_NAMES["item"])
 TITLE_NAMES = ("title", "name", "movietitle", "booktitle", "itemname", "productname", "trackname",
                "songname", "artistname", "label", "word")
-GENRE_NAMES = ("genres", "genre", "categories", "category", "tags", "tag", "labels", "keywords", "subjects")
+GENRE_NAMES = ("genres", "genre", "categories", "category", "tags", "tag", "labels", "keywords",
+               "subjects")
 NO_GENRE = {"(no genres listed)", "(none)", "none", "n/a"}
 # Epoch numbers above these are milliseconds, microseconds, nanoseconds (1e11 s is the year 5138).
 EPOCH_UNITS = ((1e11, "seconds", 1), (1e14, "milliseconds", 10**3), (1e17, "microseconds", 10**6),
-               (np.inf, "nanoseconds", 10**9))
+               (9e18, "nanoseconds", 10**9))
 _DUPLICATE_RULES = {
     "explicit": "the latest rating wins (by timestamp, else the last row)",
     "implicit": "their values are summed",
@@ -180,7 +188,7 @@ def _looks_like_time(series: pd.Series) -> bool:
     if pd.api.types.is_datetime64_any_dtype(sample):
         return True
     if pd.api.types.is_integer_dtype(sample):
-        return bool(sample.min() >= 1e8)  # epoch seconds after 1973 (ratings and counts are smaller)
+        return bool(sample.min() >= 1e8)  # epoch seconds after 1973; ratings and counts are smaller
     if pd.api.types.is_numeric_dtype(sample):
         return False
     parsed = pd.to_datetime(sample.astype(str), format="ISO8601", errors="coerce", utc=True)
@@ -259,30 +267,35 @@ def interactions_from_frame(
 
 def _build(frame: pd.DataFrame, mapping: dict, *, kind: str | None, name: str,
            guessed: list) -> tuple[Interactions, LoadReport]:
-    if kind is not None and kind not in KINDS:
-        raise ValueError(f"kind must be one of {sorted(KINDS)}, got {kind!r}")
-    for role in ("user", "item"):
-        if not mapping[role]:
-            raise DataError(f"{name}: no {role} column chosen; expected one of {list(map(str, frame.columns))}")
-    check_mapping(frame, mapping, name)
-    if len(frame) == 0:
-        raise DataError(f"{name}: has a header row but no data rows (columns: "
-                        f"{', '.join(map(str, frame.columns))}); expected at least one interaction per line")
+    _check_request(frame, mapping, kind, name)
     where = _locator(frame)
-    users = id_values(frame[mapping["user"]], "user", mapping["user"], name=name, where=where)
-    items = id_values(frame[mapping["item"]], "item", mapping["item"], name=name, where=where)
-    values = None if mapping["value"] is None else numeric_values(frame[mapping["value"]], mapping["value"],
-                                                                   name=name, where=where)
-    resolved = _resolve_kind(kind, values, mapping["value"], name)
+    user, item, value, time = (mapping[role] for role in ROLES)
+    users = id_values(frame[user], "user", user, name=name, where=where)
+    items = id_values(frame[item], "item", item, name=name, where=where)
+    values = None if value is None else numeric_values(frame[value], value, name=name, where=where)
+    resolved = _resolve_kind(kind, values, name)
     if resolved == "implicit" and values is not None:
-        _reject_negative(values, mapping["value"], name=name, where=where)
-    times, unit = (None, None) if mapping["time"] is None else timestamps(
-        frame[mapping["time"]], mapping["time"], name=name, where=where)
+        _reject_negative(values, value, name=name, where=where)
+    times, unit = (None, None) if time is None else timestamps(frame[time], time, name=name,
+                                                               where=where)
     data = from_arrays(users, items, values, times, kind=resolved, source=name)
     check_usable(data, name)
-    report = _report(frame, data, mapping, name=name, kind_detected=kind is None, guessed=guessed,
-                     time_unit=unit, values=values)
+    report = _report(frame, data, mapping, name=name, kind_detected=kind is None,
+                     guessed=guessed, time_unit=unit, values=values)
     return data, report
+
+
+def _check_request(frame: pd.DataFrame, mapping: dict, kind: str | None, name: str) -> None:
+    if kind is not None and kind not in KINDS:
+        raise ValueError(f"kind must be one of {sorted(KINDS)}, got {kind!r}")
+    columns = ", ".join(map(str, frame.columns))
+    for role in ("user", "item"):
+        if not mapping[role]:
+            raise DataError(f"{name}: no {role} column chosen; expected one of: {columns}")
+    check_mapping(frame, mapping, name)
+    if len(frame) == 0:
+        raise DataError(f"{name}: has a header row but no data rows (columns: {columns}); "
+                        "expected one interaction per line")
 
 
 def plural_rows(n: int) -> str:
@@ -302,11 +315,14 @@ def id_values(series: pd.Series, role: str, column: str, *, name: str, where) ->
         raise DataError(f"{name}, {where(missing[0])}: missing {role} id in column {column!r} "
                         f"({plural_rows(missing.size)} without one); every row needs one")
     values = series.to_numpy()
-    if values.dtype.kind == "f" and np.all(values == np.round(values)):
+    if values.dtype.kind == "f" and np.all(np.isfinite(values) & (values == np.round(values))):
         return values.astype(np.int64)  # 12.0 from a float column (e.g. Parquet) is the id 12
     if values.dtype.kind in "iu":
         return values.astype(np.int64, copy=False)
-    return values.astype(object)
+    values = values.astype(object)
+    if pd.api.types.infer_dtype(values, skipna=False) not in ("string", "integer", "bytes"):
+        values = values.astype(str)  # mixed types cannot be sorted into one id order
+    return values
 
 
 def numeric_values(series: pd.Series, column: str, *, name: str, where) -> np.ndarray:
@@ -314,24 +330,34 @@ def numeric_values(series: pd.Series, column: str, *, name: str, where) -> np.nd
     if pd.api.types.is_bool_dtype(series):
         return series.to_numpy(dtype=np.float64)
     if not pd.api.types.is_numeric_dtype(series):
-        numbers = pd.to_numeric(series, errors="coerce")
-        bad = np.flatnonzero((numbers.isna() & series.notna()).to_numpy())
-        if bad.size:
-            found = series.iloc[bad[0]]
-            hint = "; decimal commas are not read, write 4.5 not 4,5" if re.fullmatch(r"-?\d+,\d+", str(found)) else ""
-            raise DataError(f"{name}, {where(bad[0])}: column {column!r} should hold numbers, found {found!r} "
-                            f"({plural_rows(bad.size)} not numbers){hint}")
-        series = numbers
+        series = parsed_numbers(series, column, name=name, where=where)
     values = series.to_numpy(dtype=np.float64, na_value=np.nan)
     bad = np.flatnonzero(~np.isfinite(values))
     if bad.size:
-        found = "a missing or NaN value" if np.isnan(values[bad[0]]) else f"{values[bad[0]]} (infinite)"
-        raise DataError(f"{name}, {where(bad[0])}: column {column!r} has {found}; expected a finite number "
-                        f"({plural_rows(bad.size)} like this)")
+        first = values[bad[0]]
+        found = "a missing or NaN value" if np.isnan(first) else f"{first} (infinite)"
+        raise DataError(f"{name}, {where(bad[0])}: column {column!r} has {found}; expected a "
+                        f"finite number ({plural_rows(bad.size)} like this)")
     return values
 
 
-def _resolve_kind(kind: str | None, values: np.ndarray | None, column: str | None, name: str) -> str:
+def parsed_numbers(series: pd.Series, column: str, *, name: str, where,
+                   hint: str = "") -> pd.Series:
+    """A non-numeric column as numbers (missing stays NaN); the first non-number raises."""
+    if pd.api.types.is_datetime64_any_dtype(series) or pd.api.types.is_timedelta64_dtype(series):
+        raise DataError(f"{name}: column {column!r} holds dates or durations; expected numbers")
+    numbers = pd.to_numeric(series.astype(object), errors="coerce")
+    bad = np.flatnonzero((numbers.isna() & series.notna()).to_numpy())
+    if bad.size:
+        found = series.iloc[bad[0]]
+        comma = re.fullmatch(r"-?\d+,\d+", str(found))
+        hint = "; decimal commas are not read, write 4.5 not 4,5" if comma else hint
+        raise DataError(f"{name}, {where(bad[0])}: column {column!r} should hold numbers, found "
+                        f"{found!r} ({plural_rows(bad.size)} not numbers){hint}")
+    return numbers
+
+
+def _resolve_kind(kind: str | None, values: np.ndarray | None, name: str) -> str:
     if kind == "explicit" and values is None:
         raise DataError(f"{name}: explicit ratings need a rating column; none was chosen "
                         "(without one every row counts 1, i.e. implicit feedback)")
@@ -345,39 +371,45 @@ def _reject_negative(values: np.ndarray, column: str, *, name: str, where) -> No
     if negative.size:
         raise DataError(f"{name}, {where(negative[0])}: column {column!r} has the negative weight "
                         f"{values[negative[0]]:g}; implicit counts / weights must be >= 0 "
-                        f"({plural_rows(negative.size)} negative). If these are ratings, choose explicit feedback.")
+                        f"({plural_rows(negative.size)} negative). If these are ratings, "
+                        "choose explicit feedback.")
 
 
 def timestamps(series: pd.Series, column: str, *, name: str, where) -> tuple[np.ndarray, str]:
-    """Times as int64 epoch seconds, and how they were read ("seconds", "ISO dates", ...)."""
+    """Times as int64 epoch seconds, and how they were read ("epoch seconds", "ISO dates"...)."""
     missing = np.flatnonzero(series.isna().to_numpy())
     if missing.size:
-        raise DataError(f"{name}, {where(missing[0])}: missing time in column {column!r}; expected epoch "
-                        "seconds or an ISO 8601 date in every row (or choose no time column)")
+        raise DataError(f"{name}, {where(missing[0])}: missing time in column {column!r}; expected "
+                        "epoch seconds or an ISO 8601 date in every row (or choose no time column)")
     if pd.api.types.is_datetime64_any_dtype(series):
         return _datetimes_to_seconds(series), "dates"
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         return _epoch_to_seconds(series.to_numpy(dtype=np.float64), column, name=name, where=where)
-    # Text: epoch numbers if the first one is a number (the rest must be too), else ISO dates.
+    # Text: epoch numbers if the first one is a number (then all must be), else ISO dates.
     numbers = pd.to_numeric(series, errors="coerce")
     parsed = numbers if not pd.isna(numbers.iloc[0]) else pd.to_datetime(
         series.astype(str), format="ISO8601", errors="coerce", utc=True)
     bad = np.flatnonzero(parsed.isna().to_numpy())
     if bad.size:
-        raise DataError(f"{name}, {where(bad[0])}: cannot read the time {series.iloc[bad[0]]!r} in column "
-                        f"{column!r}; expected epoch seconds or an ISO 8601 date like 2024-01-31 or "
-                        "2024-01-31T13:45:00")
+        raise DataError(f"{name}, {where(bad[0])}: cannot read the time {series.iloc[bad[0]]!r} in "
+                        f"column {column!r}; expected epoch seconds or an ISO 8601 date like "
+                        "2024-01-31 or 2024-01-31T13:45:00")
     if parsed is numbers:
         return _epoch_to_seconds(numbers.to_numpy(dtype=np.float64), column, name=name, where=where)
     return _datetimes_to_seconds(parsed), "ISO dates"
 
 
-def _epoch_to_seconds(values: np.ndarray, column: str, *, name: str, where) -> tuple[np.ndarray, str]:
+def _epoch_to_seconds(values: np.ndarray, column: str, *, name: str,
+                      where) -> tuple[np.ndarray, str]:
     bad = np.flatnonzero(~np.isfinite(values))
     if bad.size:
-        raise DataError(f"{name}, {where(bad[0])}: column {column!r} has the time {values[bad[0]]}; "
-                        "expected epoch seconds")
+        raise DataError(f"{name}, {where(bad[0])}: column {column!r} has the time "
+                        f"{values[bad[0]]}; expected epoch seconds")
     largest = np.abs(values).max()
+    if largest >= EPOCH_UNITS[-1][0]:
+        row = int(np.argmax(np.abs(values)))
+        raise DataError(f"{name}, {where(row)}: column {column!r} has the time {values[row]:g}, "
+                        "too large for epoch seconds, milliseconds or nanoseconds")
     unit, per_second = next((unit, scale) for limit, unit, scale in EPOCH_UNITS if largest < limit)
     return np.floor(values / per_second).astype(np.int64), f"epoch {unit}"
 
@@ -389,15 +421,16 @@ def _datetimes_to_seconds(series: pd.Series) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- report
-def _report(frame: pd.DataFrame, data: Interactions, mapping: dict, *, name: str, kind_detected: bool,
-            guessed: list, time_unit: str | None, values: np.ndarray | None) -> LoadReport:
+def _report(frame: pd.DataFrame, data: Interactions, mapping: dict, *, name: str,
+            kind_detected: bool, guessed: list, time_unit: str | None,
+            values: np.ndarray | None) -> LoadReport:
     info: TableInfo | None = frame.attrs.get("table_info")
     rows = len(frame)
     report = LoadReport(
-        source=name, rows_read=rows, rows_used=rows, duplicates_combined=rows - data.nnz, kind=data.kind,
-        kind_detected=kind_detected, columns=dict(mapping), guessed=list(guessed),
-        format=info and info.format, delimiter=info and info.delimiter, encoding=info and info.encoding,
-        had_header=info and info.had_header, time_unit=time_unit,
+        source=name, rows_read=rows, rows_used=rows, duplicates_combined=rows - data.nnz,
+        kind=data.kind, kind_detected=kind_detected, columns=dict(mapping), guessed=list(guessed),
+        format=info and info.format, delimiter=info and info.delimiter,
+        encoding=info and info.encoding, had_header=info and info.had_header, time_unit=time_unit,
     )
     report.notes = [*_reading_notes(info, rows), _columns_note(mapping, guessed),
                     _kind_note(data.kind, kind_detected, values), _duplicates_note(report),
@@ -408,12 +441,15 @@ def _report(frame: pd.DataFrame, data: Interactions, mapping: dict, *, name: str
 def _reading_notes(info: TableInfo | None, rows: int) -> list[str]:
     if info is None:
         return [f"Read {rows:,} rows from a table in memory."]
-    how = "Parquet" if info.format == "parquet" else f"{info.delimiter_label}-separated text"
-    header = "" if info.format == "parquet" else (", with a header row" if info.had_header else ", no header row")
-    notes = [f"Read {rows:,} rows from {info.name} ({how}{', gzip-compressed' if info.compression else ''}"
-             f"{header})."]
+    parts = ["Parquet" if info.format == "parquet" else f"{info.delimiter_label}-separated text"]
+    if info.compression:
+        parts.append(f"{info.compression}-compressed")
+    if info.format == "csv":
+        parts.append("with a header row" if info.had_header else "no header row")
+    notes = [f"Read {rows:,} rows from {info.name} ({', '.join(parts)})."]
     if info.encoding not in (None, "UTF-8"):
-        hint = "" if info.encoding.startswith(("UTF-8", "UTF-16")) else " (not valid UTF-8; accents may need a check)"
+        unicode = info.encoding.startswith(("UTF-8", "UTF-16"))
+        hint = "" if unicode else " (not valid UTF-8; check that accented letters look right)"
         notes.append(f"Text encoding: {info.encoding}{hint}.")
     return notes
 
@@ -421,7 +457,7 @@ def _reading_notes(info: TableInfo | None, rows: int) -> list[str]:
 def _columns_note(mapping: dict, guessed: list) -> str:
     parts = [f"{role} = {mapping[role]!r}" + (" (guessed)" if role in guessed else "")
              for role in ROLES if mapping[role] is not None]
-    absent = "" if mapping["value"] is not None else "; no value column, so every interaction counts 1"
+    absent = "; no value column, so every interaction counts 1" if mapping["value"] is None else ""
     return "Columns: " + ", ".join(parts) + absent + "."
 
 
@@ -432,8 +468,8 @@ def _kind_note(kind: str, detected: bool, values: np.ndarray | None) -> str:
     if values is None:
         return f"Feedback type: {what} (no value column)."
     distinct = np.unique(values[:1_000_000])
-    return (f"Feedback type detected: {what} - {distinct.size:,} distinct values from {distinct.min():g} "
-            f"to {distinct.max():g}. Override it if that is wrong.")
+    return (f"Feedback type detected: {what} - {distinct.size:,} distinct values from "
+            f"{distinct.min():g} to {distinct.max():g}. Override it if that is wrong.")
 
 
 def _duplicates_note(report: LoadReport) -> str:
@@ -446,7 +482,8 @@ def _duplicates_note(report: LoadReport) -> str:
 def _time_notes(data: Interactions, unit: str | None) -> list[str]:
     if data.timestamps is None or data.timestamps.size == 0:
         return []
-    first, last = (pd.Timestamp(int(t), unit="s").date() for t in (data.timestamps.min(), data.timestamps.max()))
+    first, last = (pd.Timestamp(int(t), unit="s").date()
+                   for t in (data.timestamps.min(), data.timestamps.max()))
     return [f"Times read as {unit}, from {first} to {last}."]
 
 
@@ -512,7 +549,7 @@ def load_item_metadata(source, *, id_col: str | None = None, name: str | None = 
     source : str, pathlib.Path, bytes or file-like
         CSV (any supported delimiter and encoding, Latin-1 included), gzip CSV or Parquet.
     id_col : str, optional
-        Item id column; None guesses it (``movieId``, ``item_id``, ``id``... else the first column).
+        Item id column; None guesses it (``movieId``, ``item_id``, ``id``... else the first).
     name : str, optional
         Display name for messages.
     max_bytes : int
@@ -521,9 +558,9 @@ def load_item_metadata(source, *, id_col: str | None = None, name: str | None = 
     Returns
     -------
     pandas.DataFrame, shape (n_items, n_columns)
-        Index: item ids (first row kept for duplicates). Columns: ``title`` (str; the id
-        when absent), ``genres`` (list of str, split on ``|`` and ``;``), then every other column.
-        ``attrs["notes"]`` lists what was guessed or dropped.
+        Index: item ids (the first row is kept for duplicates). Columns: ``title`` (str; the
+        id when absent), ``genres`` (list of str, split on ``|`` and ``;``), then every other
+        column. ``attrs["notes"]`` says which columns were used and what was dropped.
     """
     name = source_name(source, name)
     frame = read_table(source, name=name, max_bytes=max_bytes)
@@ -531,39 +568,47 @@ def load_item_metadata(source, *, id_col: str | None = None, name: str | None = 
         raise DataError(f"{name}: has a header row but no data rows; expected one row per item")
     id_col = id_col if id_col is not None else _pick(frame, ID_NAMES) or str(frame.columns[0])
     check_mapping(frame, {"id": id_col}, name)
-    where = _locator(frame)
-    ids = id_values(frame[id_col], "item", id_col, name=name, where=where)
-    info = frame.attrs.get("table_info")
-    meta = item_table(frame.drop(columns=[id_col]), ids, delimiter=info and info.delimiter)
+    ids = id_values(frame[id_col], "item", id_col, name=name, where=_locator(frame))
+    info: TableInfo | None = frame.attrs.get("table_info")
+    rest = frame.drop(columns=[id_col])
+    meta = item_table(rest, ids, delimiter=info and info.delimiter)
     meta.index.name = id_col
-    notes = [f"Item ids from column {id_col!r}; titles from {meta.attrs.pop('title_from')}; "
-             f"genres from {meta.attrs.pop('genres_from')}."]
+    title_col, genre_col = metadata_columns(rest)
+    titles_from = repr(title_col) if title_col else "the ids (no title column)"
+    genres_from = repr(genre_col) if genre_col else "nowhere (no genre column)"
+    notes = [f"Item ids from column {id_col!r}; titles from {titles_from}; genres from "
+             f"{genres_from}."]
     duplicated = meta.index.duplicated(keep="first")
     if duplicated.any():
         examples = ", ".join(map(repr, meta.index[duplicated][:3]))
-        notes.append(f"{int(duplicated.sum()):,} duplicate item ids (e.g. {examples}): kept the first row of each.")
+        notes.append(f"{int(duplicated.sum()):,} duplicate item ids (e.g. {examples}): kept the "
+                     "first row of each.")
         meta = meta[~duplicated]
     meta.attrs = {"notes": notes, "table_info": info}
     return meta
 
 
-def item_table(frame: pd.DataFrame, ids: np.ndarray, *, delimiter: str | None = None) -> pd.DataFrame:
-    """Metadata columns with a ``title`` (str) and ``genres`` (list) first, indexed by ``ids``.
+def metadata_columns(frame: pd.DataFrame) -> tuple[str | None, str | None]:
+    """The title-like and the genre-like column of a metadata table (None when absent)."""
+    return _pick(frame, TITLE_NAMES), _pick(frame, GENRE_NAMES)
+
+
+def item_table(frame: pd.DataFrame, ids: np.ndarray, *,
+               delimiter: str | None = None) -> pd.DataFrame:
+    """Metadata columns with ``title`` (str) and ``genres`` (list) first, indexed by ``ids``.
 
     Titles come from a title-like column (else the id); genres from a genre-like
     column split on ``|`` (and on ``;`` unless ``;`` separates the file's fields).
-    ``attrs`` records which columns they came from.
     """
     frame = frame.reset_index(drop=True)
-    title_col, genre_col = _pick(frame, TITLE_NAMES), _pick(frame, GENRE_NAMES)
+    title_col, genre_col = metadata_columns(frame)
     titles = [str(i) for i in ids] if title_col is None else _titles(frame[title_col], ids)
+    separators = "|" if delimiter == ";" else "|;"
     genres = ([[] for _ in ids] if genre_col is None
-              else split_multi_values(frame[genre_col], separators="|" if delimiter == ";" else "|;"))
+              else split_multi_values(frame[genre_col], separators=separators))
     rest = frame.drop(columns=[c for c in (title_col, genre_col) if c is not None])
     meta = pd.concat([pd.DataFrame({"title": titles, "genres": genres}), rest], axis=1)
     meta.index = pd.Index(ids)
-    meta.attrs = {"title_from": repr(title_col) if title_col else "the ids",
-                  "genres_from": repr(genre_col) if genre_col else "nowhere (no genre column)"}
     return meta
 
 
@@ -577,17 +622,21 @@ def _titles(series: pd.Series, ids: np.ndarray) -> list[str]:
 
 
 def split_multi_values(series: pd.Series, *, separators: str = "|;") -> list[list[str]]:
-    """``"Action|Comedy"`` -> ``["Action", "Comedy"]`` per cell; missing or "(no genres listed)" -> []."""
+    """``"Action|Comedy"`` -> ``["Action", "Comedy"]`` per cell; missing / "(none)" -> []."""
     pattern = re.compile("|".join(map(re.escape, separators)))
     out = []
     for cell in series.to_numpy():
         if isinstance(cell, (list, tuple, np.ndarray)):
             out.append([str(v) for v in cell])
-        elif cell is None or (isinstance(cell, float) and np.isnan(cell)) or str(cell).strip().lower() in NO_GENRE:
+        elif _is_missing(cell) or str(cell).strip().lower() in NO_GENRE:
             out.append([])
         else:
             out.append([p.strip() for p in pattern.split(str(cell)) if p.strip()])
     return out
+
+
+def _is_missing(cell) -> bool:
+    return cell is None or (isinstance(cell, float) and np.isnan(cell))
 
 
 def align_metadata(meta: pd.DataFrame, item_ids) -> pd.DataFrame:
@@ -609,17 +658,20 @@ def align_metadata(meta: pd.DataFrame, item_ids) -> pd.DataFrame:
         Index: ``item_ids`` themselves; always has ``title`` and ``genres``.
     """
     item_ids = np.asarray(item_ids)
+    item_ids = item_ids.astype(object) if item_ids.dtype.kind in "US" else item_ids
     keys = _id_keys(meta.index)
-    unique = meta[~keys.duplicated(keep="first")]
-    unique.index = keys[~keys.duplicated(keep="first")]
+    first = ~keys.duplicated(keep="first")
+    unique = meta[first].set_axis(keys[first], axis=0)
     aligned = unique.reindex(_id_keys(item_ids))
     found = unique.index.get_indexer(aligned.index) >= 0
-    titles = aligned["title"] if "title" in aligned else pd.Series(np.nan, index=aligned.index, dtype=object)
-    aligned["title"] = [t if ok and not pd.isna(t) else str(i) for t, ok, i in zip(titles, found, item_ids)]
+    titles = aligned["title"] if "title" in aligned else [None] * len(aligned)
+    aligned["title"] = [t if ok and not pd.isna(t) else str(i)
+                        for t, ok, i in zip(titles, found, item_ids)]
     genres = aligned["genres"] if "genres" in aligned else [None] * len(aligned)
     aligned["genres"] = [g if isinstance(g, list) else [] for g in genres]
     aligned.index = pd.Index(item_ids, dtype=item_ids.dtype, name=meta.index.name)
-    return aligned[["title", "genres", *[c for c in aligned.columns if c not in ("title", "genres")]]]
+    others = [c for c in aligned.columns if c not in ("title", "genres")]
+    return aligned[["title", "genres", *others]]
 
 
 def _id_keys(ids) -> pd.Index:

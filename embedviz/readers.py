@@ -59,19 +59,22 @@ _FORMATS = {
     b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1": "ole2",  # legacy .xls / .doc
 }
 
-_EXPORT_CSV = "export it as CSV from your spreadsheet program (File > Save As > CSV UTF-8) and upload that"
+_EXPORT_CSV = ("export it as CSV from your spreadsheet program (File > Save As > CSV UTF-8) "
+               "and upload that")
 _SAMPLE_CHARS = 64 * 1024
 _SAMPLE_ROWS = 200
 # Single-character stand-in for '::' (pyarrow takes one-character delimiters only) and
 # the "delimiter" for one-column files: the ASCII unit separator never occurs in real text.
 _UNIT_SEPARATOR = "\x1f"
-_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^[+-]?(nan|inf|infinity)$", re.IGNORECASE)
+_NUMBER = re.compile(
+    r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^[+-]?(nan|inf|infinity)$", re.IGNORECASE
+)
 # Words that make a first row a header even when every column holds text.
 _HEADER_WORDS = frozenset(
-    "user users userid uid item items itemid iid rating ratings score value count weight time timestamp "
-    "date datetime title name genre genres category categories tag tags label movie movieid product "
-    "productid customer customerid book bookid isbn song songid track trackid artist artistid word id ids "
-    "user_id item_id".split()
+    "user users userid uid item items itemid iid rating ratings score value count weight time "
+    "timestamp date datetime title name genre genres category categories tag tags label movie "
+    "movieid product productid customer customerid book bookid isbn song songid track trackid "
+    "artist artistid word id ids user_id item_id".split()
 )
 
 
@@ -144,7 +147,8 @@ def read_bytes(source, *, name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> byte
     elif hasattr(source, "read"):
         data = _read_file_object(source, max_bytes)
     else:
-        raise TypeError(f"source must be a path, bytes or a file-like object, got {type(source).__name__}")
+        kind = type(source).__name__
+        raise TypeError(f"source must be a path, bytes or a file-like object, got {kind}")
     check_size(len(data), name, max_bytes)
     return data
 
@@ -154,8 +158,11 @@ def _read_path(path: Path, name: str, max_bytes: int) -> bytes:
         raise DataError(f"{name}: file not found ({path})")
     if path.is_dir():
         raise DataError(f"{name}: is a folder; expected a file ({path})")
-    check_size(path.stat().st_size, name, max_bytes)
-    return path.read_bytes()
+    try:
+        check_size(path.stat().st_size, name, max_bytes)
+        return path.read_bytes()
+    except OSError as err:  # permissions, a file vanishing, a device error
+        raise DataError(f"{name}: cannot read the file ({err.strerror or err})") from None
 
 
 def _read_file_object(stream, max_bytes: int) -> bytes:
@@ -169,9 +176,9 @@ def check_size(n_bytes: int, name: str, max_bytes: int) -> None:
     """Raise DataError when ``n_bytes`` exceeds ``max_bytes``."""
     if n_bytes > max_bytes:
         raise DataError(
-            f"{name} is {format_size(n_bytes)}, over the {format_size(max_bytes)} size limit for uploads "
-            "(server.maxUploadSize in .streamlit/config.toml). For bigger data use the command line, "
-            "`python -m embedviz`, which reads files from disk without this limit."
+            f"{name} is {format_size(n_bytes)}, over the {format_size(max_bytes)} size limit for "
+            "uploads (server.maxUploadSize in .streamlit/config.toml). For bigger data use the "
+            "command line, `python -m embedviz`, which reads files from disk without this limit."
         )
 
 
@@ -205,17 +212,18 @@ def gunzip_if_needed(data: bytes, *, name: str, max_bytes: int) -> tuple[bytes, 
         try:
             chunk = inflater.decompress(rest, limit + 1 - total)
         except zlib.error as err:
-            raise DataError(f"{name}: gzip data is corrupt ({err}); expected a valid .gz file") from None
+            message = f"{name}: gzip data is corrupt ({err}); expected a valid .gz file"
+            raise DataError(message) from None
         total += len(chunk)
         parts.append(chunk)
         if total > limit:
             raise DataError(
-                f"{name}: decompresses to more than {format_size(limit)} "
-                f"({GZIP_EXPANSION_LIMIT} x the {format_size(max_bytes)} limit); use the command line for big data"
+                f"{name}: decompresses to more than {format_size(limit)} ({GZIP_EXPANSION_LIMIT} x "
+                f"the {format_size(max_bytes)} limit); use the command line for big data"
             )
         if not inflater.eof:
-            raise DataError(f"{name}: gzip data is truncated or corrupt (the compressed stream ends early); "
-                            "expected a complete .gz file")
+            raise DataError(f"{name}: gzip data is truncated or corrupt (the compressed stream "
+                            "ends early); expected a complete .gz file")
         rest = inflater.unused_data
     return b"".join(parts), "gzip"
 
@@ -225,7 +233,8 @@ def zip_contents(data: bytes, name: str) -> str:
     try:
         names = zipfile.ZipFile(io.BytesIO(data)).namelist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as err:
-        raise DataError(f"{name}: a damaged zip archive ({err}); expected a CSV or Parquet file") from None
+        message = f"{name}: a damaged zip archive ({err}); expected a CSV or Parquet file"
+        raise DataError(message) from None
     if any(n.startswith("xl/") for n in names):
         return "xlsx"
     if any(n.startswith("word/") for n in names):
@@ -241,9 +250,10 @@ def unreadable_message(fmt: str, data: bytes, name: str) -> str:
         fmt = zip_contents(data, name)
     messages = {
         "xlsx": f"{name} is an Excel workbook (.xlsx), not a CSV file; {_EXPORT_CSV}",
-        "ole2": f"{name} is an Excel (.xls) or other Microsoft Office file, not a CSV file; {_EXPORT_CSV}",
+        "ole2": f"{name} is an Excel (.xls) or other Microsoft Office file, not a CSV file; "
+                f"{_EXPORT_CSV}",
         "docx": f"{name} is a Word document, not a CSV file; expected a CSV or Parquet table",
-        "npz": f"{name} is a NumPy .npz archive (arrays, not a table); open it as embeddings instead",
+        "npz": f"{name} is a NumPy .npz archive (arrays, not a table); open it as embeddings",
         "npy": f"{name} is a NumPy .npy array, not a table; open it as embeddings instead",
         "zip": f"{name} is a zip archive; unzip it and upload the CSV or Parquet file inside",
     }
@@ -267,25 +277,26 @@ def decode_text(data: bytes, name: str) -> tuple[bytes, str, str]:
         try:
             text = data.decode("utf-16")
         except UnicodeDecodeError as err:
-            raise DataError(f"{name}: starts like UTF-16 text but is not valid UTF-16 ({err.reason})") from None
+            message = f"{name}: starts like UTF-16 text but is not valid UTF-16 ({err.reason})"
+            raise DataError(message) from None
         return text.encode("utf-8"), text, "UTF-16"
     _reject_binary(data, name)
-    if data.startswith(codecs.BOM_UTF8):
-        return _decode_utf8(data[len(codecs.BOM_UTF8):], "UTF-8 with BOM")
+    has_bom = data.startswith(codecs.BOM_UTF8)
+    body, label = (data[len(codecs.BOM_UTF8):], "UTF-8 with BOM") if has_bom else (data, "UTF-8")
     try:
-        return _decode_utf8(data, "UTF-8")
-    except UnicodeDecodeError:
-        pass
+        return body, body.decode("utf-8"), label
+    except UnicodeDecodeError as err:
+        # A BOM, or valid multi-byte characters before the first bad byte, mean a damaged
+        # UTF-8 file rather than a legacy encoding: keep UTF-8 and mark the bad bytes.
+        if has_bom or not body[:err.start].isascii():
+            text = body.decode("utf-8", errors="replace")
+            return text.encode("utf-8"), text, f"{label}, invalid bytes replaced by \ufffd"
     try:
         # Windows-1252 first: it is what Excel and old datasets write; it leaves 5 bytes undefined.
-        text, encoding = data.decode("cp1252"), "Windows-1252 (cp1252)"
+        text, encoding = body.decode("cp1252"), "Windows-1252 (cp1252)"
     except UnicodeDecodeError:
-        text, encoding = data.decode("latin-1"), "Latin-1"  # decodes any byte sequence
+        text, encoding = body.decode("latin-1"), "Latin-1"  # decodes any byte sequence
     return text.encode("utf-8"), text, encoding
-
-
-def _decode_utf8(data: bytes, label: str) -> tuple[bytes, str, str]:
-    return data, data.decode("utf-8"), label
 
 
 def _reject_binary(data: bytes, name: str) -> None:
@@ -295,7 +306,8 @@ def _reject_binary(data: bytes, name: str) -> None:
     nul = data.find(b"\x00")
     if nul >= 0:
         raise DataError(
-            f"{name} is a binary file, not text (a NUL byte at offset {nul:,}); expected a CSV or Parquet file"
+            f"{name} is a binary file, not text (a NUL byte at offset {nul:,}); "
+            "expected a CSV or Parquet file"
         )
     head = data[:4096]
     controls = sum(head.count(bytes([b])) for b in range(32) if b not in (9, 10, 12, 13))
@@ -309,7 +321,8 @@ def _reject_other_text_formats(text: str, name: str) -> None:
     if start.startswith(("<!doctype html", "<html")):
         raise DataError(f"{name} is a web page (HTML), not a CSV file; download the CSV itself")
     if start.startswith(("{", "[{", "[\n", "[ ")):
-        raise DataError(f"{name} looks like JSON, not a CSV file; convert it to CSV (one row per interaction)")
+        raise DataError(f"{name} looks like JSON, not a CSV file; convert it to CSV "
+                        "(one row per interaction)")
 
 
 # --------------------------------------------------------------------------- sniffing
@@ -382,7 +395,7 @@ def detect_header(rows: list[list[str]]) -> bool:
 
 
 def _words(field: str) -> set[str]:
-    """Lower-case words of a column name: "userId" / "Book-Rating" -> {"user", "id"} / {"book", "rating"}."""
+    """Lower-case words of a column name: "Book-Rating" -> {"book", "rating", "book-rating"}."""
     spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", field.strip())
     return set(re.split(r"[^0-9a-z]+", spaced.lower())) | {field.strip().lower()}
 
@@ -413,7 +426,8 @@ def parse_table(data: bytes, *, name: str, header: bool | None = None, n_bytes: 
         frame = _parse_parquet(data, name)
         info = TableInfo(name, "parquet", compression, None, None, True, n_bytes)
     elif fmt == "text":
-        frame, info = _parse_text(data, name=name, header=header, n_bytes=n_bytes, compression=compression)
+        frame, info = _parse_text(data, name=name, header=header, n_bytes=n_bytes,
+                                  compression=compression)
     elif fmt == "gzip":
         raise DataError(f"{name}: gzip inside gzip; expected one level of compression")
     else:
@@ -455,10 +469,10 @@ def _parse_parquet(data: bytes, name: str) -> pd.DataFrame:
     import pyarrow.parquet as pq
 
     try:
-        table = pq.read_table(pa.BufferReader(data))
-    except (pa.ArrowException, OSError, ValueError) as err:
-        raise DataError(f"{name}: not a readable Parquet file (truncated or corrupt: {err})") from None
-    frame = table.to_pandas()
+        frame = pq.read_table(pa.BufferReader(data)).to_pandas()
+    except (pa.ArrowException, OSError, ValueError, TypeError) as err:
+        message = f"{name}: not a readable Parquet file (truncated or corrupt: {err})"
+        raise DataError(message) from None
     frame.columns = [str(c) for c in frame.columns]
     return frame
 
@@ -467,7 +481,8 @@ def _parse_text(data: bytes, *, name: str, header: bool | None, n_bytes: int,
                 compression: str | None) -> tuple[pd.DataFrame, TableInfo]:
     utf8, text, encoding = decode_text(data, name)
     if not text.strip():
-        raise DataError(f"{name} is empty ({format_size(n_bytes)}, no rows); expected a header row and data rows")
+        raise DataError(f"{name} is empty ({format_size(n_bytes)}, no rows); "
+                        "expected a header row and data rows")
     _reject_other_text_formats(text, name)
     stripped = len(text) - len(text.lstrip("\r\n"))
     if stripped:  # leading blank lines would be taken for the header by pyarrow's skip_rows
@@ -480,7 +495,8 @@ def _parse_text(data: bytes, *, name: str, header: bool | None, n_bytes: int,
     had_header = detect_header(rows) if header is None else header
     names = column_names(rows[0] if had_header else None, len(rows[0]))
     table = _arrow_csv(utf8, delimiter, names, had_header, name=name, text=text)
-    trim = [j for j in range(len(names)) if any(j < len(r) and r[j] != r[j].strip() for r in rows[1:])]
+    trim = [j for j in range(len(names))
+            if any(j < len(row) and row[j] != row[j].strip() for row in rows[1:])]
     frame = _typed_frame(table, trim)
     return frame, TableInfo(name, "csv", compression, encoding, delimiter, had_header, n_bytes)
 
@@ -506,17 +522,19 @@ def _arrow_csv(utf8: bytes, delimiter: str | None, names: list[str], had_header:
 
 
 def parse_error(err: Exception, text: str, delimiter: str | None, name: str) -> DataError:
-    """A DataError pointing at the first record whose field count differs from the first record's."""
+    """A DataError pointing at the first record whose field count differs from the first one's."""
     label = DELIMITERS.get(delimiter, "one column")
     problem = _first_ragged_record(text, delimiter)
     if problem is None:
         return DataError(f"{name}: cannot parse as {label}-separated text ({err})")
-    return DataError(f"{name}, {problem}; check that every line uses the same delimiter ({label} was detected)"
-                     if "quote" not in problem else f"{name}, {problem}")
+    if "quote" in problem:
+        return DataError(f"{name}, {problem}")
+    return DataError(f"{name}, {problem}; check that every line uses the same delimiter "
+                     f"({label} was detected)")
 
 
 def _first_ragged_record(text: str, delimiter: str | None) -> str | None:
-    """Where and how the first ragged record goes wrong ("line 7: expected 3 fields ..."), or None."""
+    """Where and how the first ragged record goes wrong ("line 7: expected 3 ..."), or None."""
     single = _UNIT_SEPARATOR if delimiter in (None, "::") else delimiter
     if delimiter == "::":
         text = text.replace("::", _UNIT_SEPARATOR)

@@ -165,6 +165,21 @@ def test_bad_values(values, message):
         build(frame_with(values))
 
 
+def test_dates_are_not_values():
+    with pytest.raises(DataError, match="column 'v' holds dates or durations; expected numbers"):
+        build(frame_with(pd.to_datetime(["2001-01-01"] * 4)))
+
+
+def test_epoch_beyond_nanoseconds():
+    with pytest.raises(DataError, match="row 2: column 't' has the time 1e\\+30, too large"):
+        build(frame_with([1.0, 2.0, 3.0, 4.0], [1.0, 1e30, 1.0, 1.0]))
+
+
+def test_mixed_type_ids_become_text():
+    data, _ = build(frame_with([1.0, 2.0, 3.0, 4.0], users=(1, "a", 1, "a")))
+    assert sorted(data.user_ids) == ["1", "a"]
+
+
 def test_unknown_kind():
     with pytest.raises(ValueError, match=r"kind must be one of \['explicit', 'implicit'\], got 'ratings'"):
         build(frame_with([1.0, 2.0, 3.0, 4.0]), kind="ratings")

@@ -145,6 +145,15 @@ def test_decode_text(data, encoding):
     assert not text.startswith("\ufeff")
 
 
+@pytest.mark.parametrize("data, encoding", [
+    (codecs.BOM_UTF8 + "id,t\n1,Zoë\n".encode() + b"2,\xff\n", "UTF-8 with BOM, invalid bytes replaced"),
+    ("id,t\n1,Zoë\n".encode() + b"2,\xff\n", "UTF-8, invalid bytes replaced"),
+])
+def test_damaged_utf8_stays_utf8(data, encoding):
+    _, text, used = decode_text(data, "x")
+    assert used.startswith(encoding) and "Zoë" in text and "\ufffd" in text
+
+
 def test_bad_utf16():
     with pytest.raises(DataError, match="not valid UTF-16"):
         decode_text(codecs.BOM_UTF16_LE + b"a\x00\x00\xd8", "x")
