@@ -160,8 +160,12 @@ def _demo_items(rng, n_items, names, vocabulary) -> tuple[pd.DataFrame, np.ndarr
         for other in extra:
             membership[i, names.index(other) * STYLES_PER_GENRE + rng.integers(STYLES_PER_GENRE)] = 0.5
         title = _demo_title(rng, adjectives, nouns) + str(rng.choice(SUFFIXES))
-        while title in seen:
-            title = f"{title} {rng.integers(2, 9)}"
+        for _ in range(20):                      # redraw until unique; numbered only as a last resort
+            if title not in seen:
+                break
+            title = _demo_title(rng, adjectives, nouns) + str(rng.choice(SUFFIXES))
+        else:
+            title = f"{title} {sum(t.startswith(title) for t in seen) + 1}"
         seen.add(title)
         titles.append(title)
         genre_strings.append("|".join(genres))
