@@ -496,7 +496,7 @@ def _parse_text(data: bytes, *, name: str, header: bool | None, n_bytes: int,
     names = column_names(rows[0] if had_header else None, len(rows[0]))
     table = _arrow_csv(utf8, delimiter, names, had_header, name=name, text=text)
     trim = [j for j in range(len(names))
-            if any(j < len(row) and row[j] != row[j].strip() for row in rows[1:])]
+            if any(j < len(row) and row[j] != row[j].strip() for row in rows[int(had_header):])]
     frame = _typed_frame(table, trim)
     return frame, TableInfo(name, "csv", compression, encoding, delimiter, had_header, n_bytes)
 
