@@ -1,0 +1,94 @@
+"""Every page renders on the demo with zero clicks, and its main interactions work (AppTest)."""
+import time
+
+import pytest
+
+from tests.app.conftest import button, errors, open_page
+
+PAGES = ["pages/1_Data.py", "pages/2_Train.py", "pages/3_Explore.py", "pages/4_Neighbours.py",
+         "pages/5_Recommend.py"]
+
+
+def test_home_page_shows_the_demo_and_the_default_model():
+    at = open_page()
+    assert not at.exception and not errors(at)
+    assert any("Turn who-liked-what into vectors" in m.value for m in at.markdown)
+    assert any("NDCG@10" in s.value for s in at.success)
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_renders_without_errors(path):
+    at = open_page(path)
+    assert not at.exception, [e.value for e in at.exception]
+    assert not errors(at), errors(at)
+    assert at.title and at.title[0].value
+
+
+def test_training_runs_in_the_background_and_adds_a_model():
+    at = open_page("pages/2_Train.py")
+    at.number_input[3].set_value(3)          # iterations: keep the test quick
+    button(at, "Train").click()
+    at.run()
+    job = at.session_state["ev_jobs"]["train"]
+    job.wait(60)
+    assert job.status == "finished", job.error
+    at.run()                                  # the page picks up the finished job
+    at.run()
+    assert "WALS" in at.session_state["ev_models"]
+    assert at.dataframe, "the metrics table is shown"
+
+
+def test_gradient_descent_choice_builds_its_own_form():
+    at = open_page("pages/2_Train.py")
+    at.radio[0].set_value("Gradient-descent MF")
+    at.run()
+    labels = [n.label for n in at.number_input]
+    assert "Learning rate" in labels and "Unobserved weight w₀" not in labels
+
+
+def test_neighbours_page_shows_three_lists_and_overlap_numbers():
+    at = open_page("pages/4_Neighbours.py")
+    assert len(at.dataframe) == 3
+    assert {m.label for m in at.metric} >= {"Cosine ∩ euclidean", "Jaccard cosine/euclidean"}
+    assert at.info and at.info[0].value
+
+
+def test_neighbours_normalise_toggle_makes_cosine_and_euclidean_agree():
+    at = open_page("pages/4_Neighbours.py")
+    at.toggle[0].set_value(True)
+    at.run()
+    assert not at.exception
+    cosine, euclidean = at.dataframe[0].value, at.dataframe[1].value
+    assert cosine["title"].tolist() == euclidean["title"].tolist()
+
+
+def test_neighbours_user_query_excludes_seen_items():
+    at = open_page("pages/4_Neighbours.py")
+    at.radio[0].set_value("User")
+    at.run()
+    assert not at.exception and len(at.dataframe) == 3
+
+
+def test_recommend_page_shows_history_recommendations_and_reasons():
+    at = open_page("pages/5_Recommend.py")
+    assert not at.exception
+    history, recs = at.dataframe[0].value, at.dataframe[1].value
+    assert len(history) > 0 and len(recs) == 10
+    assert "because you liked" in recs.columns and "hit" in recs.columns
+
+
+def test_recommend_link_parameters_choose_the_user():
+    at = open_page()
+    at.query_params["user"] = "7"
+    at.switch_page("pages/5_Recommend.py")
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="rec_user").value == at.session_state["ev_dataset"].interactions.user_index(7)
+
+
+def test_explore_page_shows_a_scatter_at_once():
+    start = time.perf_counter()
+    at = open_page("pages/3_Explore.py")
+    assert not at.exception
+    assert at.get("plotly_chart"), "a scatter is drawn (PCA until UMAP is ready)"
+    assert time.perf_counter() - start < 120
