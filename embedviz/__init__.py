@@ -13,6 +13,9 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "load_interactions": "embedviz.loaders",
     "load_item_metadata": "embedviz.loaders",
+    "read_table": "embedviz.loaders",
+    "guess_columns": "embedviz.loaders",
+    "align_metadata": "embedviz.loaders",
     "load_embeddings": "embedviz.embeddings",
     "WALS": "embedviz.models.wals",
     "GradientDescentMF": "embedviz.models.gradient_descent",

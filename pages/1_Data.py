@@ -22,8 +22,10 @@ with st.expander("Load your own data", expanded=False, icon=":material/upload:")
     # No type filter: any file reaches our validator, which says what is wrong with it.
     interactions_file = left.file_uploader("Interactions file", key="upload_interactions")
     metadata_file = right.file_uploader("Item metadata (optional)", key="upload_metadata")
+    header = st.radio("First row", list(uploads.HEADER_CHOICES), horizontal=True,
+                      help="Override when the header row is guessed wrong (e.g. all-text files without one).")
     try:
-        raw = uploads.read_upload(interactions_file, "interactions")
+        raw = uploads.read_upload(interactions_file, "interactions", uploads.HEADER_CHOICES[header])
     except DataError as error:
         st.error(f"Could not read this file: {error}", icon=":material/error:")
         raw = None
@@ -62,8 +64,7 @@ d.metric("Density", f"{matrix.density:.2%}", help="Share of the users × items m
 
 if data.report is not None:
     with st.expander("Validation report", icon=":material/fact_check:"):
-        for line in data.report.notes:
-            st.markdown(f"- {line}")
+        st.text("\n".join(f"• {line}" for line in data.report.notes))   # plain text: notes quote user data
 
 left, right = st.columns(2)
 left.plotly_chart(plots.rating_distribution(matrix.matrix.data, matrix.kind))

@@ -14,6 +14,7 @@ from embedviz.errors import DataError
 
 KIND_CHOICES = {"Detect automatically": None, "Explicit ratings": "explicit", "Implicit counts / weights": "implicit"}
 NOT_MAPPED = "(none)"
+HEADER_CHOICES = {"Detect header": None, "Is a header": True, "Is data": False}
 
 
 @dataclass(eq=False)
@@ -27,20 +28,21 @@ class RawUpload:
     guess: dict
 
 
-def read_upload(uploaded, slot: str) -> RawUpload | None:
-    """Read an `UploadedFile` once; later reruns reuse the result. Raises DataError."""
+def read_upload(uploaded, slot: str, header: bool | None = None) -> RawUpload | None:
+    """Read an `UploadedFile` once per (file, header choice); later reruns reuse it. Raises DataError."""
     if uploaded is None:
         return None
     memo = st.session_state.setdefault("ev_uploads", {})
+    key = (uploaded.file_id, header)
     cached = memo.get(slot)
-    if cached is not None and cached[0] == uploaded.file_id:
+    if cached is not None and cached[0] == key:
         return cached[1]
     from embedviz.loaders import guess_columns, read_table
 
     content = uploaded.getvalue()
-    frame = read_table(content, name=uploaded.name)
+    frame = read_table(content, name=uploaded.name, header=header)
     raw = RawUpload(uploaded.name, content, digest_bytes(content), frame, guess_columns(frame))
-    memo[slot] = (uploaded.file_id, raw)
+    memo[slot] = (key, raw)
     return raw
 
 
