@@ -1,6 +1,8 @@
 """End-to-end rig: the real app under `streamlit run`, driven in headless Debian Chromium.
 
 Skips (with the reason) where there is no browser; CI installs chromium and runs them.
+Timings the issues set targets for are printed (run with ``-s``) and asserted with generous
+bounds, so a slow CI machine does not turn them into flaky failures.
 """
 from __future__ import annotations
 
@@ -20,12 +22,36 @@ CHROMIUM = os.environ.get("EMBEDVIZ_CHROMIUM", "/usr/bin/chromium")
 BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                 "--disable-dev-shm-usage", "--disable-quic", "--no-first-run", "--disable-component-update",
                 "--disable-sync"]
+VIEWPORT = {"width": 1400, "height": 1000}
+TALL_VIEWPORT = {"width": 1400, "height": 2200}
+# The first UMAP fit in a new process compiles numba code (~45 s with cold caches).
+SLOW = 120_000
 
 
 def pytest_collection_modifyitems(items):
     for item in items:
         if "/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.e2e)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
+@pytest.fixture(autouse=True)
+def _server_log_on_failure(request):
+    """When a test fails, print the end of its server's console: tracebacks go there, not to the page."""
+    yield
+    report = getattr(request.node, "rep_call", None)
+    if report is None or not report.failed:
+        return
+    for name in ("server", "fresh_server"):
+        if name in request.fixturenames:
+            srv = request.getfixturevalue(name)
+            print(f"\n----- {name} log ({srv.log_path}) -----\n{srv.log_tail()}")
 
 
 def _free_port() -> int:
@@ -41,7 +67,9 @@ class Server:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ, NUMBA_CACHE_DIR=str(ROOT / ".numba_cache"), PYTHONUNBUFFERED="1")
+        self.log_path = Path(log_path)
         self.log = open(log_path, "w")
+        self.started = time.perf_counter()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true",
              f"--server.port={self.port}", "--server.address=127.0.0.1", "--browser.gatherUsageStats=false",
@@ -53,22 +81,31 @@ class Server:
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"streamlit exited early; see {self.log.name}")
+                raise RuntimeError(f"streamlit exited early:\n{self.log_tail()}")
             try:
                 with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as response:
                     if response.status == 200:
                         return
             except OSError:
                 time.sleep(0.2)
-        raise TimeoutError(f"streamlit not healthy after {timeout} s; see {self.log.name}")
+        raise TimeoutError(f"streamlit not healthy after {timeout} s:\n{self.log_tail()}")
+
+    def log_tail(self, lines: int = 40) -> str:
+        """The end of the server's console (tracebacks go there, not to the page)."""
+        if not self.log.closed:
+            self.log.flush()
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        self.log.close()
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if not self.log.closed:
+            self.log.close()
 
 
 @pytest.fixture(scope="session")
@@ -100,21 +137,64 @@ def fresh_server(tmp_path, playwright_browser):
 
 
 @pytest.fixture
-def page(playwright_browser):
-    context = playwright_browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    yield page
-    context.close()
+def new_page(playwright_browser):
+    """Factory for pages in new browser contexts (each a new Streamlit session)."""
+    contexts = []
+
+    def make(viewport=VIEWPORT):
+        context = playwright_browser.new_context(viewport=viewport, accept_downloads=True)
+        context.set_default_timeout(60_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page()
 
 
 def wait_idle(page, timeout: float = 60_000) -> None:
-    """Wait until Streamlit has finished running the script (no 'Running…' status widget)."""
-    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout)
+    """Wait until Streamlit is connected and has finished running the script.
+
+    The app root carries ``data-test-script-state`` ("initial", "running", "notRunning", ...).
+    Right after an action the new run may not have started yet, so prefer waiting for the
+    content the action produces; this helper is for page loads.
+    """
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
 
 
-def screenshot(page, path: Path) -> Path:
-    page.screenshot(path=str(path), full_page=True)
+def open_page(page, server, path: str = "", timeout: float = 60_000) -> None:
+    """Go to a page of the app (deep link) and wait for its first run to finish."""
+    page.goto(f"{server.url}/{path.lstrip('/')}")
+    wait_idle(page, timeout)
+
+
+def screenshot(page, path: Path, viewport=TALL_VIEWPORT) -> Path:
+    """Screenshot of the app in a tall viewport (Streamlit scrolls inside its own container,
+    so ``full_page`` would only capture the first screen)."""
+    before = page.viewport_size
+    page.set_viewport_size(viewport)
+    page.wait_for_timeout(500)    # let Plotly re-layout to the new size
+    page.screenshot(path=str(path))
+    page.set_viewport_size(before)
     return path
+
+
+def metric_value(page, label: str) -> str:
+    """The value shown by the st.metric with exactly this label."""
+    metric = page.get_by_test_id("stMetric").filter(
+        has=page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True))
+    return metric.get_by_test_id("stMetricValue").inner_text().strip()
+
+
+def plotly_figures(page) -> list[dict]:
+    """Title, trace names/types and point counts of every Plotly chart on the page."""
+    return page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')].map(gd => ({
+        title: (gd.layout && gd.layout.title && (gd.layout.title.text ?? gd.layout.title)) || '',
+        traces: (gd.data || []).map(t => ({name: t.name || '', type: t.type || 'scatter',
+                                           n: (t.x && t.x.length) || (t.y && t.y.length) || 0})),
+    }))""")
