@@ -2,7 +2,7 @@
 
 Exact search reads the vector matrix once per query with a fused numba kernel
 (dot products and a per-thread top-k in one pass), so it runs at memory speed;
-batches of queries go through BLAS matrix products and a parallel top-k. Above
+large batches score tiles of queries per pass over the items, in parallel. Above
 a configurable catalogue size `NeighbourIndex` switches to an approximate
 pynndescent index and says so.
 
@@ -65,8 +65,10 @@ METRICS = {
 TIE_PAD = 8
 # Above this many candidates the insertion top-k costs more than a partition.
 MAX_KERNEL_K = 512
-# Score blocks for batched queries stay near this many floats (fits in cache).
-BLOCK_FLOATS = 2_000_000
+# Queries handled together (bounds the float64 re-scoring arrays).
+QUERY_BLOCK = 1024
+# Score matrices of the large-k path stay near this many floats.
+BLOCK_FLOATS = 4_000_000
 
 
 def check_metric(metric: str) -> Metric:
@@ -122,21 +124,36 @@ def _scan_topk(vectors, query, offsets, excluded, self_index, k, n_chunks):
     return out_key, out_idx
 
 
-@numba.njit(parallel=True, cache=True)
-def _select_topk(scores, offsets, excluded, self_indices, k):
-    """Top-k of each row of ``scores - offsets`` (a block of batched queries)."""
-    b, n = scores.shape
+# Queries scored together per pass over the items (each item row is loaded
+# once per tile). Measured on 10k x 64: BLAS product + parallel top-k 2.5 s,
+# one query per pass 1.1 s, tiles of 4 0.8 s (the BLAS and numba thread pools
+# also fight over the two cores).
+QUERY_TILE = 4
+
+
+@numba.njit(parallel=True, fastmath=True, cache=True)
+def _scan_topk_many(vectors, queries, offsets, excluded, self_indices, k):
+    """Top-k of ``vectors @ queries[r] - offsets`` for each query row r."""
+    n, d = vectors.shape
+    b = queries.shape[0]
     out_key = np.full((b, k), -np.inf, np.float32)
     out_idx = np.full((b, k), -1, np.int64)
-    for r in prange(b):
-        keys = out_key[r]
-        idx = out_idx[r]
+    for t in prange((b + QUERY_TILE - 1) // QUERY_TILE):
+        first = t * QUERY_TILE
+        last = min(b, first + QUERY_TILE)
+        tile = np.empty(QUERY_TILE, np.float32)
         for i in range(n):
-            s = scores[r, i]
-            if offsets.shape[0] > 0:
-                s -= offsets[i]
-            if s > keys[k - 1] and not _is_excluded(excluded, i, self_indices[r]):
-                _insert(keys, idx, s, i)
+            for r in range(first, last):
+                s = np.float32(0.0)
+                for j in range(d):
+                    s += vectors[i, j] * queries[r, j]
+                tile[r - first] = s
+            for r in range(first, last):
+                s = tile[r - first]
+                if offsets.shape[0] > 0:
+                    s -= offsets[i]
+                if s > out_key[r, k - 1] and not _is_excluded(excluded, i, self_indices[r]):
+                    _insert(out_key[r], out_idx[r], s, i)
     return out_key, out_idx
 
 
@@ -182,9 +199,9 @@ def _check_indices(values, n: int, name: str) -> np.ndarray:
 
 @dataclass(frozen=True)
 class _Query:
-    """A parsed query: vectors (b, d) float64 and, for index queries, the rows (b,)."""
+    """A parsed query: vectors (b, d) and, for index queries, their rows (b,)."""
 
-    vectors: np.ndarray
+    vectors: np.ndarray  # in the caller's dtype
     rows: np.ndarray  # -1 where the query is a raw vector
     single: bool
 
@@ -203,7 +220,7 @@ def _parse_query(query, source: np.ndarray) -> _Query:
         if array.ndim > 1:
             raise ValueError(f"query indices must be a scalar or 1-D, got shape {array.shape}")
         rows = _check_indices(array, n, "query")
-        return _Query(source[rows].astype(np.float64), rows, array.ndim == 0)
+        return _Query(source[rows], rows, array.ndim == 0)
     if array.ndim not in (1, 2) or array.shape[-1] != dim:
         raise ValueError(
             f"query vector must have shape ({dim},) or (n_queries, {dim}) to match the "
@@ -229,24 +246,16 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
     return np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
 
 
-def _exact_scores(metric: str, candidates: np.ndarray, queries: np.ndarray) -> np.ndarray:
-    """float64 scores of candidate rows (b, c, d) against queries (b, d) -> (b, c)."""
+def _exact_scores(metric, source, norms, candidates, queries) -> np.ndarray:
+    """float64 scores of rows ``candidates`` (b, c) of ``source`` against queries (b, d)."""
+    rows = source[candidates].astype(np.float64)
     if metric == "euclidean":
-        return np.sqrt(((candidates - queries[:, None, :]) ** 2).sum(axis=-1))
-    if metric == "cosine":
-        candidates, queries = _normalise(candidates), _normalise(queries)
-    return np.einsum("bcd,bd->bc", candidates, queries)
-
-
-def _finalise(metric, source, queries, candidates, k):
-    """Re-score candidates (b, c) in float64, order by (score, index), keep k."""
-    scores = _exact_scores(metric, source[candidates].astype(np.float64), queries)
-    primary = -scores if METRICS[metric].higher_is_closer else scores
-    order = np.lexsort((candidates, primary), axis=-1)[:, :k]
-    return (
-        np.take_along_axis(candidates, order, axis=-1),
-        np.take_along_axis(scores, order, axis=-1),
-    )
+        return np.sqrt(((rows - queries[:, None, :]) ** 2).sum(axis=-1))
+    dots = np.einsum("bcd,bd->bc", rows, queries)
+    if metric == "dot":
+        return dots
+    denominator = norms[candidates] * np.linalg.norm(queries, axis=1)[:, None]
+    return np.divide(dots, denominator, out=np.zeros_like(dots), where=denominator > 0)
 
 
 # ----------------------------------------------------------------------------- the index
@@ -307,7 +316,8 @@ class NeighbourIndex:
     @cached_property
     def norms(self) -> np.ndarray:
         """Vector lengths, shape (n_items,), float64."""
-        return np.linalg.norm(self._float32, axis=1).astype(np.float64)
+        v = self.vectors if np.issubdtype(self.vectors.dtype, np.floating) else self._float32
+        return np.sqrt(np.einsum("ij,ij->i", v, v)).astype(np.float64)
 
     @cached_property
     def _float32(self) -> np.ndarray:
@@ -363,9 +373,14 @@ class NeighbourIndex:
             shape = (0,) if parsed.single else (len(parsed.rows), 0)
             return np.zeros(shape, np.int64), np.zeros(shape, np.float64)
         n_candidates = min(k_eff + TIE_PAD, self._available(parsed.rows, excluded))
-        find = self._approximate_candidates if self.is_approximate else self._exact_candidates
-        candidates = find(metric, parsed, excluded, n_candidates)
-        indices, scores = _finalise(metric, self.vectors, parsed.vectors, candidates, k_eff)
+        block = QUERY_BLOCK
+        parts = [
+            self._query_block(metric, parsed.vectors[s:s + block], parsed.rows[s:s + block],
+                              excluded, n_candidates, k_eff)
+            for s in range(0, len(parsed.rows), block)
+        ]
+        indices = np.concatenate([part[0] for part in parts])
+        scores = np.concatenate([part[1] for part in parts])
         return (indices[0], scores[0]) if parsed.single else (indices, scores)
 
     def _available(self, rows: np.ndarray, excluded: np.ndarray) -> int:
@@ -373,23 +388,26 @@ class NeighbourIndex:
         self_counted = (rows >= 0) & ~np.isin(rows, excluded)
         return self.n_items - len(excluded) - int(self_counted.any())
 
-    def _exact_candidates(self, metric, parsed: _Query, excluded, n_candidates):
-        matrix, queries, offsets = self._scan_inputs(metric, parsed.vectors)
-        if len(queries) == 1 and n_candidates <= MAX_KERNEL_K:
-            return _scan_one(matrix, queries[0], offsets, excluded, parsed.rows[0], n_candidates)
-        block = max(1, BLOCK_FLOATS // self.n_items)
-        parts = [
-            _scan_block(matrix, queries[s:s + block], offsets, excluded,
-                        parsed.rows[s:s + block], n_candidates)
-            for s in range(0, len(queries), block)
-        ]
-        return np.concatenate(parts)
+    def _query_block(self, metric, queries, rows, excluded, n_candidates, k):
+        """Candidates for a block of queries, re-scored in float64 and ordered."""
+        queries = queries.astype(np.float64)
+        find = self._approximate_candidates if self.is_approximate else self._exact_candidates
+        candidates = find(metric, queries, rows, excluded, n_candidates)
+        scores = _exact_scores(metric, self.vectors, self.norms, candidates, queries)
+        primary = -scores if METRICS[metric].higher_is_closer else scores
+        order = np.lexsort((candidates, primary), axis=-1)[:, :k]
+        return (np.take_along_axis(candidates, order, axis=-1),
+                np.take_along_axis(scores, order, axis=-1))
 
-    def _approximate_candidates(self, metric, parsed: _Query, excluded, n_candidates):
+    def _exact_candidates(self, metric, queries, rows, excluded, n_candidates):
+        matrix, queries32, offsets = self._scan_inputs(metric, queries)
+        return _scan_block(matrix, queries32, offsets, excluded, rows, n_candidates)
+
+    def _approximate_candidates(self, metric, queries, rows, excluded, n_candidates):
         index = self._ann_index(metric)
         n_ask = min(self.n_items, n_candidates + len(excluded) + 1)
-        found, _ = index.query(_ann_queries(metric, parsed.vectors), k=n_ask)
-        keep = (found >= 0) & ~np.isin(found, excluded) & (found != parsed.rows[:, None])
+        found, _ = index.query(_ann_queries(metric, queries), k=n_ask)
+        keep = (found >= 0) & ~np.isin(found, excluded) & (found != rows[:, None])
         # all survivors are re-scored exactly, so more candidates only help recall
         n_kept = int(keep.sum(axis=1).min())
         first_kept = np.argsort(~keep, axis=1, kind="stable")[:, :n_kept]
@@ -419,16 +437,30 @@ def _scan_one(matrix, query, offsets, excluded, row, n_candidates) -> np.ndarray
 
 
 def _scan_block(matrix, queries, offsets, excluded, rows, n_candidates) -> np.ndarray:
-    """Candidates (b, c) for a block of queries: one BLAS product, then top-k."""
-    scores = queries @ matrix.T
+    """Candidates (b, c) for a block of queries."""
     if n_candidates <= MAX_KERNEL_K:
-        return _select_topk(scores, offsets, excluded, rows, n_candidates)[1]
+        if len(queries) < 2 * QUERY_TILE * numba.get_num_threads():
+            # too few tiles to keep every thread busy: split the items instead
+            return np.vstack([
+                _scan_one(matrix, q, offsets, excluded, row, n_candidates)
+                for q, row in zip(queries, rows)
+            ])
+        return _scan_topk_many(matrix, queries, offsets, excluded, rows, n_candidates)[1]
+    step = max(1, BLOCK_FLOATS // len(matrix))
+    return np.vstack([
+        _sort_block(matrix, queries[s:s + step], offsets, excluded, rows[s:s + step], n_candidates)
+        for s in range(0, len(queries), step)
+    ])
+
+
+def _sort_block(matrix, queries, offsets, excluded, rows, n_candidates) -> np.ndarray:
+    """Candidates for large k: all scores, then a stable sort (lower index first on ties)."""
+    scores = queries @ matrix.T
     if offsets.size:
         scores -= offsets
     scores[:, excluded] = -np.inf
     has_self = rows >= 0
     scores[np.flatnonzero(has_self), rows[has_self]] = -np.inf
-    # a stable sort keeps lower indices first among equal keys
     return np.argsort(-scores, axis=1, kind="stable")[:, :n_candidates]
 
 

@@ -60,11 +60,15 @@ def test_raw_vector_query_matches_reference(vectors, metric):
 
 @pytest.mark.parametrize("metric", sorted(METRICS))
 def test_batch_equals_single_queries(vectors, metric):
-    rows = np.array([3, 50, 3, 400])
-    indices, scores = nearest_neighbours(vectors, rows, k=5, metric=metric)
-    assert indices.shape == scores.shape == (4, 5)
+    for rows in (np.array([3, 50, 3, 400]), np.arange(0, 600, 13)):
+        _check_batch(vectors, rows, metric)
+
+
+def _check_batch(vectors, rows, metric):
+    indices, scores = nearest_neighbours(vectors, rows, k=5, metric=metric, exclude=[7])
+    assert indices.shape == scores.shape == (len(rows), 5)
     for r, row in enumerate(rows):
-        single, single_scores = nearest_neighbours(vectors, row, k=5, metric=metric)
+        single, single_scores = nearest_neighbours(vectors, row, k=5, metric=metric, exclude=[7])
         np.testing.assert_array_equal(indices[r], single)
         np.testing.assert_allclose(scores[r], single_scores)
 
@@ -114,8 +118,9 @@ def test_duplicate_vectors_tie_with_lower_index_first(metric):
         indices, scores = nearest_neighbours(v, 1, k=k, metric=metric)
         np.testing.assert_array_equal(indices, copies[:k])
         assert np.ptp(scores) == 0
-        batch, _ = nearest_neighbours(v, np.array([1, 1]), k=k, metric=metric)
-        np.testing.assert_array_equal(batch, [copies[:k]] * 2)
+        for n_queries in (2, 40):   # per-query kernel, then tiles of queries
+            batch, _ = nearest_neighbours(v, np.full(n_queries, 1), k=k, metric=metric)
+            np.testing.assert_array_equal(batch, [copies[:k]] * n_queries)
 
 
 def test_large_k_partition_path_matches_kernel_path(vectors, monkeypatch):

@@ -1,0 +1,439 @@
+"""2-D / 3-D layouts of embeddings: PCA (numpy, instant) and UMAP (umap-learn).
+
+UMAP's first fit in a new process is slow because numba compiles its kernels
+and most of umap-learn's are not cached on disk. `project` switches on-disk
+caching on for umap-learn's kernels (they are plain module-level functions, so
+numba can cache them), builds the k-nearest-neighbour graph with our exact
+search instead of pynndescent (whose `nn_descent` cannot be cached and takes
+~30 s to compile per process), and `warmup` compiles everything once so a
+fresh server process starts from warm caches (``NUMBA_CACHE_DIR``).
+"""
+from __future__ import annotations
+
+import re
+import time
+import warnings
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from embedviz.neighbours import exact_knn_graph
+
+METHODS = ("pca", "umap")
+PROJECTION_METRICS = ("cosine", "euclidean")
+# Below this many rows UMAP has too few points for a neighbourhood graph.
+MIN_UMAP_ROWS = 16
+# PCA axes are estimated from at most this many rows (plenty for a display).
+PCA_FIT_ROWS = 20_000
+# Rows transformed per call on the sampling path (progress is reported between calls).
+TRANSFORM_CHUNK = 50_000
+
+
+@dataclass(frozen=True)
+class ProjectionInfo:
+    """How a layout was made, for the page to show.
+
+    Attributes
+    ----------
+    method : {"pca", "umap"}
+        The method actually used (PCA when UMAP had too few rows).
+    n_neighbors : int or None
+        UMAP's neighbourhood size.
+    sampled : bool
+        True when UMAP was fitted on a random sample and the rest transformed.
+    n_fitted : int
+        Rows the layout was fitted on.
+    used_knn : bool
+        True when an exact k-NN graph (given or computed here) replaced
+        umap-learn's approximate one.
+    seconds : float
+        Wall time.
+    message : str
+        One sentence describing the above.
+    """
+
+    method: str
+    n_neighbors: int | None
+    sampled: bool
+    n_fitted: int
+    used_knn: bool
+    seconds: float
+    message: str
+
+
+Callback = Callable[[str, float], None]
+
+
+def _check_inputs(vectors, method, n_components, metric, n_neighbors, min_dist) -> np.ndarray:
+    x = np.asarray(vectors)
+    if x.ndim != 2 or x.shape[0] < 1 or x.shape[1] < 1:
+        raise ValueError(
+            f"vectors must be a 2-D array (n_items, dim) with at least one row and column, "
+            f"got shape {x.shape}"
+        )
+    if not np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.complexfloating):
+        raise ValueError(f"vectors must be real numbers, got dtype {x.dtype}")
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    if not np.isfinite(x).all():
+        raise ValueError("vectors must be finite, found NaN or inf")
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
+    if metric not in PROJECTION_METRICS:
+        raise ValueError(f"metric must be one of {sorted(PROJECTION_METRICS)}, got {metric!r}")
+    if isinstance(n_components, bool) or not isinstance(n_components, (int, np.integer)) \
+            or n_components < 1:
+        raise ValueError(f"n_components must be an integer >= 1, got {n_components!r}")
+    if n_neighbors is not None and (
+        isinstance(n_neighbors, bool) or not isinstance(n_neighbors, (int, np.integer))
+        or n_neighbors < 2
+    ):
+        raise ValueError(f"n_neighbors must be None or an integer >= 2, got {n_neighbors!r}")
+    if not np.isfinite(min_dist) or min_dist < 0:
+        raise ValueError(f"min_dist must be a number >= 0, got {min_dist!r}")
+    return x
+
+
+def default_n_neighbors(n_rows: int) -> int:
+    """UMAP neighbourhood size for ``n_rows`` points: 15, smaller for tiny sets.
+
+    15 is umap-learn's well-tested default; larger values cost layout time
+    linearly and blur the local structure the Explore page is about. With few
+    points a 15-neighbourhood would span whole groups, so use a quarter of n.
+    """
+    return int(min(15, max(2, n_rows // 4)))
+
+
+def default_n_epochs(n_rows: int) -> int:
+    """Layout epochs: umap-learn uses 500 up to 10k rows and 200 above; we use
+    200 from 2,000 rows, where 500 took 2.5x as long for the same trustworthiness."""
+    return 500 if n_rows < 2_000 else 200
+
+
+# ----------------------------------------------------------------------------- PCA
+
+
+def _pca(x: np.ndarray, n_components: int, random_state) -> np.ndarray:
+    """Principal components of ``x`` (n, d) -> (n, n_components) float32.
+
+    Axes come from a centred SVD of at most `PCA_FIT_ROWS` rows; components
+    beyond the rank are zero. Signs are fixed (largest loading positive) so a
+    layout does not flip between runs.
+    """
+    n, d = x.shape
+    fit_rows = x
+    if n > PCA_FIT_ROWS:
+        rng = np.random.default_rng(random_state if random_state is not None else 0)
+        fit_rows = x[np.sort(rng.choice(n, PCA_FIT_ROWS, replace=False))]
+    mean = fit_rows.mean(axis=0, dtype=np.float64)
+    _, _, vt = np.linalg.svd(fit_rows.astype(np.float64) - mean, full_matrices=False)
+    axes = vt[:n_components]
+    axes *= np.sign(axes[np.arange(len(axes)), np.abs(axes).argmax(axis=1)])[:, None]
+    out = np.zeros((n, n_components), np.float32)
+    out[:, : len(axes)] = (x - mean.astype(np.float32)) @ axes.T.astype(np.float32)
+    return out
+
+
+# ----------------------------------------------------------------------------- UMAP
+
+
+_caching_enabled = False
+
+
+def enable_umap_caching() -> None:
+    """Let numba cache umap-learn's kernels on disk (most lack ``cache=True``).
+
+    Dispatchers that cannot be cached (dynamic globals) only warn, which is
+    silenced. Idempotent; affects this process's umap-learn.
+    """
+    global _caching_enabled
+    if _caching_enabled:
+        return
+    import umap.distances
+    import umap.layouts
+    import umap.sparse
+    import umap.spectral
+    import umap.umap_
+    import umap.utils
+    from numba.core.dispatcher import Dispatcher
+
+    for module in (umap.umap_, umap.layouts, umap.distances, umap.utils, umap.spectral,
+                   umap.sparse):
+        for value in vars(module).values():
+            if isinstance(value, Dispatcher) and value.py_func.__module__ == module.__name__:
+                value.enable_caching()
+    _caching_enabled = True
+
+
+class _ProgressFile:
+    """A file for umap-learn's tqdm bar that forwards "n/total" to a callback."""
+
+    pattern = re.compile(r"(\d+)/(\d+)")
+
+    def __init__(self, callback: Callback, stage: str):
+        self.callback, self.stage = callback, stage
+
+    def write(self, text: str) -> None:
+        found = self.pattern.findall(text)
+        if found:
+            done, total = map(int, found[-1])
+            self.callback(self.stage, done / max(total, 1))
+
+    def flush(self) -> None:
+        pass
+
+
+def _umap_model(n_neighbors, n_components, metric, min_dist, random_state, n_rows,
+                callback, knn=None):
+    import umap
+
+    progress = {}
+    if callback is not None:
+        progress = {"disable": False, "file": _ProgressFile(callback, "layout"),
+                    "bar_format": "{n}/{total}", "mininterval": 0.25, "leave": False}
+    return umap.UMAP(
+        n_neighbors=n_neighbors, n_components=n_components, metric=metric,
+        min_dist=min_dist, random_state=random_state, n_epochs=default_n_epochs(n_rows),
+        precomputed_knn=knn if knn is not None else (None, None, None),
+        tqdm_kwds=progress,
+    )
+
+
+def _check_knn(knn, n_rows: int, n_neighbors: int):
+    indices, distances = (np.asarray(a) for a in knn)
+    if indices.shape != distances.shape or indices.ndim != 2 or indices.shape[0] != n_rows:
+        raise ValueError(
+            f"knn must be (indices, distances) of shape ({n_rows}, k), got shapes "
+            f"{indices.shape} and {distances.shape}"
+        )
+    if indices.shape[1] < n_neighbors:
+        raise ValueError(
+            f"knn has {indices.shape[1]} neighbours per row but n_neighbors is {n_neighbors}; "
+            "compute it with exact_knn_graph(vectors, k=n_neighbors)"
+        )
+    return indices[:, :n_neighbors].astype(np.int32), distances[:, :n_neighbors].astype(np.float32)
+
+
+def _report(callback: Callback | None, stage: str, fraction: float) -> None:
+    if callback is not None:
+        callback(stage, fraction)
+
+
+def _fit_quietly(model, x: np.ndarray) -> np.ndarray:
+    """``model.fit`` without umap-learn's expected warnings (seeded -> one thread,
+    no search index with a precomputed graph, kernels that cannot be cached)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        warnings.filterwarnings("ignore", message="Cannot cache compiled function")
+        model.fit(x)
+    return model.embedding_
+
+
+# Above this many rows umap-learn's approximate graph (pynndescent, ~30 s to
+# compile) beats our exact one (n^2 * dim work: ~1 s at 10k, ~25 s at 50k).
+EXACT_KNN_ROWS = 50_000
+
+
+def _umap_all(x, n_components, metric, n_neighbors, min_dist, random_state, knn, callback):
+    """UMAP fitted on every row, on an exact k-NN graph when affordable."""
+    if knn is not None:
+        knn = _check_knn(knn, len(x), n_neighbors)
+    elif len(x) <= EXACT_KNN_ROWS:
+        _report(callback, "neighbours", 0.0)
+        knn = exact_knn_graph(x, n_neighbors, metric)
+    _report(callback, "layout", 0.0)
+    model = _umap_model(n_neighbors, n_components, metric, min_dist, random_state, len(x),
+                        callback, knn)
+    return _fit_quietly(model, x), knn is not None
+
+
+def _umap_sampled(x, n_components, metric, n_neighbors, min_dist, random_state,
+                  n_sample, callback):
+    """UMAP fitted on a random sample of ``n_sample`` rows, the rest placed by transform."""
+    rng = np.random.default_rng(random_state)
+    fitted = np.zeros(len(x), bool)
+    fitted[rng.choice(len(x), n_sample, replace=False)] = True
+    _report(callback, "layout", 0.0)
+    model = _umap_model(n_neighbors, n_components, metric, min_dist, random_state, n_sample,
+                        callback)
+    out = np.empty((len(x), n_components), np.float32)
+    out[fitted] = _fit_quietly(model, x[fitted])
+    rest = np.flatnonzero(~fitted)
+    for start in range(0, len(rest), TRANSFORM_CHUNK):
+        _report(callback, "transform", start / len(rest))
+        chunk = rest[start:start + TRANSFORM_CHUNK]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            out[chunk] = model.transform(x[chunk])
+    return out
+
+
+def _describe(method, n, n_fitted, n_neighbors, used_knn, tiny) -> str:
+    if tiny:
+        return f"PCA layout: {n} items are too few for UMAP (it needs {MIN_UMAP_ROWS})."
+    if method == "pca":
+        return f"PCA layout of {n:,} items."
+    graph = "exact" if used_knn else "approximate"
+    if n_fitted < n:
+        return (f"UMAP fitted on a random sample of {n_fitted:,} of {n:,} items; the other "
+                f"{n - n_fitted:,} were placed with UMAP's transform.")
+    return f"UMAP layout of {n:,} items ({n_neighbors} neighbours, {graph} neighbour graph)."
+
+
+def project(
+    vectors,
+    method: str = "umap",
+    n_components: int = 2,
+    metric: str = "cosine",
+    *,
+    n_neighbors: int | None = None,
+    min_dist: float = 0.1,
+    random_state: int | None = None,
+    knn: tuple[np.ndarray, np.ndarray] | None = None,
+    sample_above: int = 200_000,
+    callback: Callback | None = None,
+    return_info: bool = False,
+):
+    """Lay embeddings out in 2-D or 3-D.
+
+    Parameters
+    ----------
+    vectors : array-like, shape (n_items, dim)
+        Finite numbers.
+    method : {"umap", "pca"}
+        UMAP (umap-learn) keeps neighbourhoods; PCA (numpy) is instant and
+        linear. Fewer than 16 rows always get PCA (said in the info).
+    n_components : int
+        2 or 3 for display; any integer >= 1 works.
+    metric : {"cosine", "euclidean"}
+        UMAP's input distance. PCA with "cosine" projects the unit-length
+        vectors, so its layout shows direction like the UMAP one.
+    n_neighbors : int, optional
+        UMAP neighbourhood size; default `default_n_neighbors` (15 except for
+        tiny inputs); capped at n_items - 1.
+    min_dist : float
+        UMAP's minimum distance between laid-out points.
+    random_state : int, optional
+        Seed for reproducible layouts. umap-learn then runs single-threaded,
+        so seeded UMAP is slower.
+    knn : (indices, distances), optional
+        A precomputed k-NN graph in umap-learn's format, e.g. from
+        `embedviz.neighbours.exact_knn_graph` (k >= n_neighbors, row i first
+        in its own row). Without it an exact graph is computed here up to
+        `EXACT_KNN_ROWS` rows, above that umap-learn builds an approximate one.
+        Ignored on the sampling path.
+    sample_above : int
+        Above this many rows, UMAP is fitted on a random sample of this many
+        rows and the rest are placed with ``transform``.
+    callback : callable(stage, fraction), optional
+        Progress: stage is "neighbours", "layout", "transform" or "done",
+        fraction in [0, 1]. An exception raised in it aborts the projection.
+    return_info : bool
+        Also return a `ProjectionInfo`.
+
+    Returns
+    -------
+    xy : ndarray of float32, shape (n_items, n_components)
+    info : ProjectionInfo
+        Only when ``return_info`` is True.
+    """
+    start = time.perf_counter()
+    x = _check_inputs(vectors, method, n_components, metric, n_neighbors, min_dist)
+    if isinstance(sample_above, bool) or not isinstance(sample_above, (int, np.integer)) \
+            or sample_above < MIN_UMAP_ROWS:
+        raise ValueError(f"sample_above must be an integer >= {MIN_UMAP_ROWS}, got {sample_above!r}")
+    n = len(x)
+    tiny = method == "umap" and n < MIN_UMAP_ROWS
+    n_fitted, used_knn, k = n, False, None
+    if method == "pca" or tiny:
+        xy = _pca(_normalise_rows(x) if metric == "cosine" else x, n_components, random_state)
+    else:
+        enable_umap_caching()
+        n_fitted = min(n, sample_above)
+        k = min(n_neighbors or default_n_neighbors(n_fitted), n_fitted - 1)
+        options = (n_components, metric, k, min_dist, random_state)
+        if n > sample_above:
+            xy = _umap_sampled(x, *options, n_fitted, callback)
+        else:
+            xy, used_knn = _umap_all(x, *options, knn, callback)
+    _report(callback, "done", 1.0)
+    xy = np.ascontiguousarray(xy, dtype=np.float32)
+    if not return_info:
+        return xy
+    used = "pca" if method == "pca" or tiny else "umap"
+    info = ProjectionInfo(used, k, n_fitted < n, n_fitted, used_knn,
+                          time.perf_counter() - start,
+                          _describe(used, n, n_fitted, k, used_knn, tiny))
+    return xy, info
+
+
+def _normalise_rows(x: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return np.divide(x, norms, out=np.zeros_like(x), where=norms > 0)
+
+
+def trustworthiness(vectors, xy, k: int = 10, metric: str = "cosine", *,
+                    sample: int = 5_000, random_state: int = 0) -> float:
+    """How well a layout keeps neighbourhoods (sklearn's trustworthiness, 1 is best).
+
+    Parameters
+    ----------
+    vectors : array-like, shape (n_items, dim)
+    xy : array-like, shape (n_items, n_components)
+    k : int
+        Neighbourhood size.
+    metric : str
+        Distance in the input space.
+    sample : int
+        Rows used when n_items is larger (the computation is O(n^2)).
+    random_state : int
+        Seed for the sample.
+    """
+    from sklearn.manifold import trustworthiness as sklearn_trustworthiness
+
+    x, y = np.asarray(vectors), np.asarray(xy)
+    if len(x) != len(y):
+        raise ValueError(f"vectors and xy must have the same rows, got {len(x)} and {len(y)}")
+    if len(x) > sample:
+        rows = np.random.default_rng(random_state).choice(len(x), sample, replace=False)
+        x, y = x[rows], y[rows]
+    return float(sklearn_trustworthiness(x, y, n_neighbors=k, metric=metric))
+
+
+def warmup(*, approximate: bool = False) -> dict[str, float]:
+    """Compile (and cache on disk) the numba code the layouts and neighbours use.
+
+    Fits tiny UMAP layouts on a precomputed graph, seeded and unseeded (umap's
+    serial and parallel layout kernels), and runs the neighbour kernels. With
+    ``approximate`` also the pynndescent / transform path, which cannot be
+    cached on disk and so only helps the current process. Caches go to
+    ``NUMBA_CACHE_DIR`` when set.
+
+    Returns
+    -------
+    dict
+        Seconds per step.
+    """
+    from embedviz.neighbours import METRICS, nearest_neighbours
+
+    rng = np.random.default_rng(0)
+    centres = rng.standard_normal((4, 8)) * 4
+    x = (centres[rng.integers(0, 4, 300)] + rng.standard_normal((300, 8))).astype(np.float32)
+    seconds = {}
+    start = time.perf_counter()
+    import umap  # noqa: F401  (the import itself is part of the cost)
+
+    seconds["import umap"] = time.perf_counter() - start
+    steps = {
+        "neighbours": lambda: [nearest_neighbours(x, 0, metric=m) for m in METRICS],
+        "umap (parallel)": lambda: project(x, random_state=None),
+        "umap (seeded)": lambda: project(x, random_state=0, n_components=3),
+    }
+    if approximate:
+        steps["umap (sampled + transform)"] = lambda: project(
+            np.vstack([x] * 20), sample_above=5_000, random_state=0)
+    for name, step in steps.items():
+        start = time.perf_counter()
+        step()
+        seconds[name] = time.perf_counter() - start
+    return seconds
