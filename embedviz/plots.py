@@ -74,13 +74,23 @@ def activity_histogram(activity: np.ndarray) -> go.Figure:
     return fig
 
 
+TIME_BINS = (("hour", "datetime64[h]", 3 * 86_400), ("day", "datetime64[D]", 120 * 86_400),
+             ("week", "datetime64[W]", 3 * 365 * 86_400), ("month", "datetime64[M]", None))
+
+
 def activity_over_time(timestamps: np.ndarray) -> go.Figure:
-    """Interactions per month."""
-    months = timestamps.astype("datetime64[s]").astype("datetime64[M]")
-    labels, counts = np.unique(months, return_counts=True)
-    fig = _figure("Interactions per month", xaxis_title="month", yaxis_title="interactions", height=340)
-    fig.add_scatter(x=labels.astype("datetime64[D]").astype(str), y=counts, mode="lines", fill="tozeroy",
-                    line=dict(color=PALETTE[5]), hovertemplate="%{x|%b %Y}: %{y:,}<extra></extra>")
+    """Interactions per hour, day, week or month, whichever suits the time span."""
+    span = float(timestamps.max() - timestamps.min())
+    unit, dtype, _ = next(b for b in TIME_BINS if b[2] is None or span <= b[2])
+    bins = timestamps.astype("datetime64[s]").astype(dtype)
+    labels, counts = np.unique(bins, return_counts=True)
+    fig = _figure(f"Interactions per {unit}", xaxis_title=unit, yaxis_title="interactions", height=340)
+    x = labels.astype("datetime64[s]").astype(str)
+    if len(labels) < 40:
+        fig.add_bar(x=x, y=counts, marker_color=PALETTE[5], hovertemplate="%{x}: %{y:,}<extra></extra>")
+    else:
+        fig.add_scatter(x=x, y=counts, mode="lines", fill="tozeroy", line=dict(color=PALETTE[5]),
+                        hovertemplate="%{x}: %{y:,}<extra></extra>")
     return fig
 
 

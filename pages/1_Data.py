@@ -50,10 +50,11 @@ with st.expander("Load your own data", expanded=False, icon=":material/upload:")
                 st.error(f"{error}\n\nThe data set in use was not changed.", icon=":material/error:")
             else:
                 state.set_dataset(new)
-                st.success(f"Loaded {new.name}: {new.interactions.n_users:,} users, {new.interactions.n_items:,} "
-                           f"items. Train a model on it on the Train page.", icon=":material/check_circle:")
-                data = new
+                state.flash(f"Loaded {new.name}: {new.interactions.n_users:,} users, {new.interactions.n_items:,} "
+                            f"items. Train a model on it on the Train page.")
+                st.rerun()   # redraw everything, the sidebar included, for the new data set
 
+state.show_flash()
 st.subheader(data.name)
 matrix = data.interactions
 a, b, c, d = st.columns(4)

@@ -81,3 +81,14 @@ def set_selection(indices) -> None:
 def session_jobs() -> dict:
     """This visitor's background jobs by key (training, layouts of their own models)."""
     return st.session_state.setdefault("ev_jobs", {})
+
+
+def flash(message: str) -> None:
+    """A success message to show once after the next rerun."""
+    st.session_state["ev_flash"] = message
+
+
+def show_flash() -> None:
+    message = st.session_state.pop("ev_flash", None)
+    if message:
+        st.success(message, icon=":material/check_circle:")
