@@ -240,8 +240,9 @@ def _parse_exclude(exclude, n: int) -> np.ndarray:
 # ----------------------------------------------------------------------------- exact scores
 
 
-def _normalise(vectors: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit length; zero rows stay zero (cosine 0 with everything)."""
+def normalise_rows(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length, shape and dtype kept; zero rows stay zero
+    (so their cosine similarity with everything is 0)."""
     norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
     return np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
 
@@ -325,7 +326,7 @@ class NeighbourIndex:
 
     @cached_property
     def _unit32(self) -> np.ndarray:
-        return _normalise(self._float32)
+        return normalise_rows(self._float32)
 
     @cached_property
     def _half_sq_norms(self) -> np.ndarray:
@@ -336,7 +337,7 @@ class NeighbourIndex:
         """(matrix, float32 queries, offsets) such that key = matrix @ q - offsets."""
         no_offsets = np.zeros(0, np.float32)
         if metric == "cosine":
-            return self._unit32, _normalise(queries).astype(np.float32), no_offsets
+            return self._unit32, normalise_rows(queries).astype(np.float32), no_offsets
         offsets = self._half_sq_norms if metric == "euclidean" else no_offsets
         return self._float32, queries.astype(np.float32), offsets
 
@@ -509,7 +510,7 @@ class _NormRangingIndex:
 
 def _ann_queries(metric: str, queries: np.ndarray) -> np.ndarray:
     if metric == "cosine":
-        queries = _normalise(queries)
+        queries = normalise_rows(queries)
     elif metric == "dot":
         queries = np.hstack([queries, np.zeros((len(queries), 1))])
     return queries.astype(np.float32)

@@ -18,7 +18,7 @@ from typing import Callable
 
 import numpy as np
 
-from embedviz.neighbours import exact_knn_graph
+from embedviz.neighbours import exact_knn_graph, normalise_rows
 
 METHODS = ("pca", "umap")
 PROJECTION_METRICS = ("cosine", "euclidean")
@@ -346,7 +346,7 @@ def project(
     tiny = method == "umap" and n < MIN_UMAP_ROWS
     n_fitted, used_knn, k = n, False, None
     if method == "pca" or tiny:
-        xy = _pca(_normalise_rows(x) if metric == "cosine" else x, n_components, random_state)
+        xy = _pca(normalise_rows(x) if metric == "cosine" else x, n_components, random_state)
     else:
         enable_umap_caching()
         n_fitted = min(n, sample_above)
@@ -365,11 +365,6 @@ def project(
                           time.perf_counter() - start,
                           _describe(used, n, n_fitted, k, used_knn, tiny))
     return xy, info
-
-
-def _normalise_rows(x: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    return np.divide(x, norms, out=np.zeros_like(x), where=norms > 0)
 
 
 def trustworthiness(vectors, xy, k: int = 10, metric: str = "cosine", *,

@@ -1,0 +1,158 @@
+"""Clusters of embeddings and readable names for them.
+
+Clusters are k-means on unit-length vectors (so they follow direction, like the
+cosine UMAP layout). Each cluster is named after the genres that are
+over-represented in it relative to the whole catalogue (lift), or else after its
+most popular titles — the way Apple's Embedding Atlas labels its clusters.
+"""
+from __future__ import annotations
+
+import warnings
+from collections import Counter
+from collections.abc import Sequence
+
+import numpy as np
+
+from embedviz.neighbours import normalise_rows
+
+# k-means (several restarts) up to this many rows, mini-batch k-means above.
+FULL_KMEANS_ROWS = 20_000
+# A genre names a cluster only if this share of the cluster has it...
+MIN_GENRE_SHARE = 0.25
+# ...and it is this many times more common there than in the whole catalogue.
+MIN_GENRE_LIFT = 1.25
+# Titles longer than this are shortened in labels.
+MAX_TITLE_CHARS = 28
+
+
+def cluster_embeddings(vectors, n_clusters: int = 12, *, random_state: int | None = 0) -> np.ndarray:
+    """k-means cluster of each row, on the unit-length vectors.
+
+    Parameters
+    ----------
+    vectors : array-like, shape (n_items, dim)
+        Finite numbers.
+    n_clusters : int
+        Number of clusters (capped at n_items; fewer come out when there are
+        fewer distinct rows).
+    random_state : int or None
+        Seed.
+
+    Returns
+    -------
+    labels : ndarray of int64, shape (n_items,)
+        Cluster of each row, numbered by size: 0 is the largest cluster.
+    """
+    from sklearn.cluster import KMeans, MiniBatchKMeans
+    from sklearn.exceptions import ConvergenceWarning
+
+    x = np.asarray(vectors)
+    if x.ndim != 2 or x.shape[0] < 1:
+        raise ValueError(f"vectors must be a 2-D array (n_items, dim), got shape {x.shape}")
+    x = x.astype(np.float32)
+    if not np.isfinite(x).all():
+        raise ValueError("vectors must be finite, found NaN or inf")
+    x = normalise_rows(x)
+    if isinstance(n_clusters, bool) or not isinstance(n_clusters, (int, np.integer)) \
+            or n_clusters < 1:
+        raise ValueError(f"n_clusters must be an integer >= 1, got {n_clusters!r}")
+    n_clusters = int(min(n_clusters, len(x)))
+    if len(x) <= FULL_KMEANS_ROWS:
+        model = KMeans(n_clusters, n_init=3, random_state=random_state)
+    else:
+        model = MiniBatchKMeans(n_clusters, n_init=3, batch_size=4096, random_state=random_state)
+    with warnings.catch_warnings():
+        # fewer distinct rows than clusters: some clusters stay empty, which is fine
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        labels = model.fit_predict(x)
+    by_size = np.argsort(-np.bincount(labels, minlength=n_clusters), kind="stable")
+    return np.argsort(by_size)[labels].astype(np.int64)
+
+
+def _genre_lists(genres, n: int) -> list[list[str]]:
+    if len(genres) != n:
+        raise ValueError(f"genres must have one entry per label ({n}), got {len(genres)}")
+    # MovieLens style "Comedy|Romance" strings are accepted as well as lists
+    return [g.split("|") if isinstance(g, str) else list(g or []) for g in genres]
+
+
+def _genre_name(members: np.ndarray, genre_lists, overall: Counter, n: int,
+                max_words: int) -> str | None:
+    """The most over-represented genres of a cluster, or None when none stands out."""
+    counts = Counter(g for i in members for g in set(genre_lists[i]))
+    scored = []
+    for genre, count in counts.items():
+        share = count / len(members)
+        lift = share / (overall[genre] / n)
+        if share >= MIN_GENRE_SHARE and lift >= MIN_GENRE_LIFT:
+            scored.append((-lift, -share, genre))
+    return " · ".join(genre for *_, genre in sorted(scored)[:max_words]) or None
+
+
+def _short(title: str) -> str:
+    title = str(title)
+    return title if len(title) <= MAX_TITLE_CHARS else title[: MAX_TITLE_CHARS - 1] + "…"
+
+
+def _title_name(members: np.ndarray, titles, popularity, max_words: int) -> str | None:
+    if titles is None:
+        return None
+    if popularity is not None:
+        members = members[np.argsort(-np.asarray(popularity)[members], kind="stable")]
+    return ", ".join(_short(titles[i]) for i in members[:max_words])
+
+
+def label_clusters(
+    labels,
+    *,
+    genres: Sequence | None = None,
+    titles: Sequence[str] | None = None,
+    popularity=None,
+    max_words: int = 2,
+) -> dict[int, str]:
+    """A short readable name for every cluster.
+
+    A cluster is named after up to ``max_words`` genres held by at least 25 %
+    of its items and at least 1.25 times as common there as in the whole
+    catalogue, most over-represented first ("Horror · Thriller"); so a genre
+    everything has, like Drama, names no cluster. Otherwise it is named after
+    its ``max_words`` most popular titles, otherwise "cluster N". Repeated
+    names get " (2)", " (3)" appended.
+
+    Parameters
+    ----------
+    labels : array-like of int, shape (n_items,)
+        Cluster per item, e.g. from `cluster_embeddings`.
+    genres : sequence of lists of str, optional
+        Genres per item ("A|B" strings are split on "|").
+    titles : sequence of str, optional
+        Title per item.
+    popularity : array-like, shape (n_items,), optional
+        Interactions per item, to pick the best-known titles.
+    max_words : int
+        Genres or titles per name.
+
+    Returns
+    -------
+    dict
+        Cluster label -> name.
+    """
+    labels = np.asarray(labels).reshape(-1)
+    n = len(labels)
+    if isinstance(max_words, bool) or not isinstance(max_words, (int, np.integer)) \
+            or max_words < 1:
+        raise ValueError(f"max_words must be an integer >= 1, got {max_words!r}")
+    for name, values in (("titles", titles), ("popularity", popularity)):
+        if values is not None and len(values) != n:
+            raise ValueError(f"{name} must have one entry per label ({n}), got {len(values)}")
+    genre_lists = None if genres is None else _genre_lists(genres, n)
+    overall = Counter(g for gs in genre_lists for g in set(gs)) if genre_lists else Counter()
+    names: dict[int, str] = {}
+    used: Counter = Counter()
+    for cluster in np.unique(labels).tolist():
+        members = np.flatnonzero(labels == cluster)
+        name = (genre_lists and _genre_name(members, genre_lists, overall, n, max_words)) \
+            or _title_name(members, titles, popularity, max_words) or f"cluster {cluster}"
+        used[name] += 1
+        names[cluster] = name if used[name] == 1 else f"{name} ({used[name]})"
+    return names
