@@ -77,14 +77,12 @@ def new_user_position(space, xy: np.ndarray, vector: np.ndarray, k: int = 10) ->
 
 def load_session_file(uploaded) -> None:
     """Replace the data set and model with a saved session; on error nothing changes."""
-    import embedviz as ev
     from embedviz.dashboard.records import digest_bytes
     from embedviz.session_io import load_session
 
     content = uploaded.getvalue()
     model, interactions, items, name = load_session(content)
-    by = "time" if interactions.timestamps is not None else "user"
-    train, test = ev.split(interactions, test_fraction=0.2, by=by, seed=0)   # the split the app trains on
+    train, test = services.evaluation_split(interactions)   # the split the app trains on
     data = Dataset(f"{name} (from {uploaded.name})", interactions, items.reset_index(drop=True),
                    digest_bytes(content))
     trained = TrainedModel(name=f"{type(model).__name__} (loaded)", model=model,

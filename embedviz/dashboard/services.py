@@ -7,8 +7,11 @@ on that visitor's records (session state), never in a process-wide cache.
 """
 from __future__ import annotations
 
+import json
+import os
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,6 +21,7 @@ from embedviz.dashboard.records import Dataset, Space, TrainedModel, digest_byte
 
 DEMO_MODEL_PARAMS = {"factors": 32, "regularization": 10.0, "unobserved_weight": 0.5, "iterations": 15, "random_state": 0}
 EVAL_K = 10
+CACHE_DIR = Path(__file__).resolve().parents[2] / ".cache"
 
 
 def _process_wide(function):
@@ -47,8 +51,47 @@ def demo_dataset() -> Dataset:
 
 @_process_wide
 def demo_model() -> TrainedModel:
-    """The demo's default WALS model, so every page works with zero clicks."""
-    return train_and_evaluate(demo_dataset(), "WALS", dict(DEMO_MODEL_PARAMS), name="WALS (demo default)")
+    """The demo's default WALS model, so every page works with zero clicks.
+
+    Training is deterministic, so the fitted model is kept on disk (``.cache/``, written by
+    ``make run``'s warm-up or the first visit) and a fresh server loads it in milliseconds.
+    """
+    data = demo_dataset()
+    path = CACHE_DIR / f"demo-model-{data.digest}-{digest_bytes(repr(sorted(DEMO_MODEL_PARAMS.items())).encode())}.npz"
+    try:
+        return _load_trained(path, data)
+    except (OSError, ValueError, KeyError):
+        trained = train_and_evaluate(data, "WALS", dict(DEMO_MODEL_PARAMS), name="WALS (demo default)")
+        _save_trained(path, trained)
+        return trained
+
+
+def _save_trained(path: Path, trained: TrainedModel) -> None:
+    """Write atomically (parallel test workers may race) the model and its scores."""
+    path.parent.mkdir(exist_ok=True)
+    scores = json.dumps({"metrics": trained.metrics, "baseline": trained.baseline_metrics,
+                         "seconds": trained.seconds, "params": trained.params, "name": trained.name})
+    partial = path.with_suffix(f".{os.getpid()}.tmp")
+    with open(partial, "wb") as handle:
+        trained.model.save(handle, scores=np.array(scores))
+    os.replace(partial, path)
+
+
+def _load_trained(path: Path, data: Dataset) -> TrainedModel:
+    from embedviz.models.base import load_model
+
+    model = load_model(path)
+    scores = json.loads(str(model.extras_["scores"]))
+    train, test = evaluation_split(data.interactions)
+    return TrainedModel(name=scores["name"], model=model, params=scores["params"], dataset_digest=data.digest,
+                        seconds=scores["seconds"], metrics=scores["metrics"], baseline_metrics=scores["baseline"],
+                        train=train, test=test)
+
+
+def evaluation_split(interactions):
+    """The evaluation split every model of a data set is trained and scored on (deterministic)."""
+    by = "time" if interactions.timestamps is not None else "user"
+    return ev.split(interactions, test_fraction=0.2, by=by, seed=0)
 
 
 def train_and_evaluate(data: Dataset, model_name: str, params: dict, *, name: str, job: Job | None = None) -> TrainedModel:
@@ -56,8 +99,7 @@ def train_and_evaluate(data: Dataset, model_name: str, params: dict, *, name: st
     from embedviz.dashboard.training import MODELS
 
     model = MODELS[model_name].cls(**params)
-    by = "time" if data.interactions.timestamps is not None else "user"
-    train, test = ev.split(data.interactions, test_fraction=0.2, by=by, seed=0)
+    train, test = evaluation_split(data.interactions)
 
     def report(iteration: int, losses: dict) -> bool:
         return True if job is None else job.update(iteration + 1, {"iteration": iteration + 1, **losses})
