@@ -192,9 +192,14 @@ def metric_value(page, label: str) -> str:
 
 
 def plotly_figures(page) -> list[dict]:
-    """Title, trace names/types and point counts of every Plotly chart on the page."""
+    """Title (as drawn), trace names/types and point counts of every Plotly chart on the page."""
     return page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')].map(gd => ({
-        title: (gd.layout && gd.layout.title && (gd.layout.title.text ?? gd.layout.title)) || '',
-        traces: (gd.data || []).map(t => ({name: t.name || '', type: t.type || 'scatter',
-                                           n: (t.x && t.x.length) || (t.y && t.y.length) || 0})),
+        title: (gd.querySelector('.gtitle') || {}).textContent || '',
+        traces: (gd._fullData || []).map(t => ({name: t.name || '', type: t.type, n: t._length || 0})),
     }))""")
+
+
+def scatter_title(page, index: int = 0) -> str:
+    """The drawn title of the index-th Plotly chart ('' until it is drawn)."""
+    return page.evaluate("""i => { const gd = document.querySelectorAll('.js-plotly-plot')[i];
+        return gd ? ((gd.querySelector('.gtitle') || {}).textContent || '') : ''; }""", index)
