@@ -21,8 +21,9 @@ $(VENV)/.installed-bench: $(VENV)/.installed requirements-bench.txt
 	$(PY) -m pip install -q -r requirements-bench.txt
 	touch $@
 
-# Compile the numba kernels (ours and umap-learn's) once, so the first page view is fast.
-$(VENV)/.warmed: $(VENV)/.installed
+# Compile the numba kernels (ours and umap-learn's) and train the demo model once, so the
+# first page view is fast. Redone when the code or the demo data change.
+$(VENV)/.warmed: $(VENV)/.installed $(wildcard embedviz/*.py embedviz/models/*.py data/*)
 	$(PY) -m embedviz.warmup
 	touch $@
 
@@ -32,7 +33,7 @@ run: $(VENV)/.installed $(VENV)/.warmed
 	@echo "embedviz: open http://localhost:$(PORT) in your browser (Ctrl+C stops the server)"
 	$(PY) -m streamlit run app.py --server.port=$(PORT)
 
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev $(VENV)/.warmed
 	$(PY) -m pytest
 
 bench: $(VENV)/.installed-bench
