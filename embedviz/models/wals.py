@@ -13,6 +13,7 @@ never visited and ``U Vᵀ`` is never formed.
 """
 from __future__ import annotations
 
+import contextlib
 from typing import NamedTuple
 
 import numba
@@ -126,27 +127,35 @@ class WALS(FactorizationModel):
 
     def _fit(self, data: Interactions, callback: Callback | None) -> None:
         by_user = self._user_side(data.matrix)
-        by_item = _transpose_side(by_user, data.n_items, self.factors)
+        by_item = _transpose_side(by_user, data.n_items)
         confidence = by_user.weight.astype(np.float64) + self.unobserved_weight
         observed_constant = float(np.sum(by_user.rhs.astype(np.float64) ** 2 / confidence))
 
         rng = np.random.default_rng(self.random_state)
         k = self.factors
-        self.user_factors_ = (rng.standard_normal((data.n_users, k)) * _INIT_SCALE).astype(np.float32)
-        self.item_factors_ = (rng.standard_normal((data.n_items, k)) * _INIT_SCALE).astype(np.float32)
+        users = (rng.standard_normal((data.n_users, k)) * _INIT_SCALE).astype(np.float32)
+        items = (rng.standard_normal((data.n_items, k)) * _INIT_SCALE).astype(np.float32)
         self._item_gram = None
-        users, items = self.user_factors_, self.item_factors_
-        item_gram = _gramian(items)
+        # The CG solver works in a rotated basis (see _half_sweep); ``rotation`` maps the
+        # current coordinates back to the original ones: original = current @ rotation.T.
+        rotation = np.eye(k)
         row_loss = np.zeros((data.n_items, 2), dtype=np.float64)
-        for iteration in range(self.iterations):
-            self._half_sweep(by_user, users, items, item_gram, None)
-            user_gram = _gramian(users)
-            self._half_sweep(by_item, items, users, user_gram, row_loss)
+        with _single_threaded_blas():
             item_gram = _gramian(items)
-            losses = self._losses(row_loss, user_gram, item_gram, observed_constant)
-            self._check_finite(iteration, losses)
-            if not self._report(iteration, losses, callback):
-                break
+            for iteration in range(self.iterations):
+                users, items, basis = self._half_sweep(by_user, users, items, item_gram, None)
+                rotation = rotation @ basis
+                user_gram = _gramian(users)
+                items, users, basis = self._half_sweep(by_item, items, users, user_gram, row_loss)
+                rotation = rotation @ basis
+                user_gram = basis.T @ user_gram @ basis
+                item_gram = _gramian(items)
+                losses = self._losses(row_loss, user_gram, item_gram, observed_constant)
+                self._check_finite(iteration, losses)
+                if not self._report(iteration, losses, callback):
+                    break
+            back = rotation.T.astype(np.float32)
+            self.user_factors_, self.item_factors_ = users @ back, items @ back
 
     def _user_side(self, matrix: sp.csr_matrix) -> _Side:
         confidence, target = self._confidence_and_target(matrix.data, "training data")
@@ -159,7 +168,7 @@ class WALS(FactorizationModel):
                 "lower alpha (or use confidence='log')"
             )
         indptr = matrix.indptr.astype(np.int64)
-        return _Side(indptr, matrix.indices.astype(np.int32), weight, rhs, _balanced_chunks(indptr, self.factors))
+        return _Side(indptr, matrix.indices.astype(np.int32), weight, rhs, _balanced_chunks(indptr))
 
     def _confidence_and_target(self, values: np.ndarray, source: str) -> tuple[np.ndarray, np.ndarray]:
         """Per-entry confidence c (float64) and target t (float32) for values (n,)."""
@@ -176,18 +185,29 @@ class WALS(FactorizationModel):
         return confidence, TARGETS[self.target](values)
 
     def _half_sweep(self, side: _Side, solved: np.ndarray, fixed: np.ndarray, fixed_gram: np.ndarray,
-                    row_loss: np.ndarray | None) -> None:
-        """Re-solve every row of ``solved`` in place against the ``fixed`` factors (Gramian ``fixed_gram``)."""
+                    row_loss: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Re-solve every row of ``solved`` against the ``fixed`` factors (whose Gramian is ``fixed_gram``).
+
+        Returns ``(solved, fixed, basis)``: both factor matrices expressed in ``basis``
+        (k, k), orthogonal, i.e. multiplied by it on the right.
+        """
         w0, lam = self.unobserved_weight, self.regularization
         gram = w0 * fixed_gram + lam * np.eye(self.factors)
         track = row_loss is not None
         loss_out = row_loss if track else np.zeros((0, 2), dtype=np.float64)
-        if self.solver == "cg":
-            kernels.cg_sweep(side.indptr, side.indices, side.weight, side.rhs, fixed, solved,
-                             gram.astype(np.float32), w0, self.cg_steps, side.chunks, track, loss_out)
-        else:
+        if self.solver == "cholesky":
             kernels.cholesky_sweep(side.indptr, side.indices, side.weight, side.rhs, fixed, solved,
                                    gram, w0, side.chunks, track, loss_out)
+            return solved, fixed, np.eye(self.factors)
+        # In the eigenbasis of the shared Gramian its product with a vector is
+        # elementwise, so a CG step costs O(k) per row for it instead of O(k^2). Rotating
+        # both sides by the same orthogonal matrix changes neither U Vᵀ nor the norms.
+        eigenvalues, basis = np.linalg.eigh(gram)
+        basis32 = basis.astype(np.float32)
+        solved, fixed = solved @ basis32, fixed @ basis32
+        kernels.cg_sweep(side.indptr, side.indices, side.weight, side.rhs, fixed, solved,
+                         eigenvalues.astype(np.float32), w0, self.cg_steps, side.chunks, track, loss_out)
+        return solved, fixed, basis
 
     def _losses(self, row_loss, user_gram, item_gram, observed_constant) -> dict:
         """Objective split into its three terms, for the current factors."""
@@ -290,12 +310,26 @@ class WALS(FactorizationModel):
         return self._item_gram
 
 
+def _single_threaded_blas():
+    """Limit BLAS to one thread while training.
+
+    OpenBLAS threads keep spinning for a while after each call and steal the cores the
+    next numba sweep runs on (measured: a sweep right after a 2-thread matrix product
+    took 1.6x as long). The BLAS work here is small (k x k products), one thread suffices.
+    """
+    try:
+        from threadpoolctl import threadpool_limits  # installed with scikit-learn
+    except ImportError:  # pragma: no cover
+        return contextlib.nullcontext()
+    return threadpool_limits(1, user_api="blas")
+
+
 def _gramian(factors: np.ndarray) -> np.ndarray:
     """FᵀF (k, k) float64 from float32 factors (n, k)."""
     return (factors.T @ factors).astype(np.float64)
 
 
-def _transpose_side(by_user: _Side, n_items: int, factors: int) -> _Side:
+def _transpose_side(by_user: _Side, n_items: int) -> _Side:
     """The same entries ordered by item (CSC), with weights permuted to match."""
     nnz = by_user.indices.shape[0]
     positions = sp.csr_matrix(
@@ -304,18 +338,18 @@ def _transpose_side(by_user: _Side, n_items: int, factors: int) -> _Side:
     order = positions.data
     indptr = positions.indptr.astype(np.int64)
     return _Side(indptr, positions.indices.astype(np.int32), by_user.weight[order], by_user.rhs[order],
-                 _balanced_chunks(indptr, factors))
+                 _balanced_chunks(indptr))
 
 
-def _balanced_chunks(indptr: np.ndarray, factors: int) -> np.ndarray:
+def _balanced_chunks(indptr: np.ndarray) -> np.ndarray:
     """Row boundaries splitting the rows into chunks of about equal work.
 
-    A row costs about its number of entries plus ``factors / 2`` (the Gramian
-    product per CG step, in units of one entry's dot + axpy).
+    A row costs about its number of entries plus a couple of entries' worth of
+    per-row vector work (the diagonal Gramian product and the CG updates).
     """
     n_rows = len(indptr) - 1
     n_chunks = max(1, min(n_rows, _CHUNKS_PER_THREAD * numba.get_num_threads()))
-    cost = np.cumsum(np.diff(indptr) + factors / 2 + 1)
+    cost = np.cumsum(np.diff(indptr) + 2)
     targets = cost[-1] * np.arange(1, n_chunks) / n_chunks
     inner = np.searchsorted(cost, targets, side="left") + 1
     bounds = np.concatenate([[0], inner, [n_rows]])
