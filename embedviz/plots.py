@@ -181,6 +181,8 @@ def embedding_scatter(
     fig = _figure(title, height=height, dragmode="lasso" if not three_d else "orbit",
                   legend=dict(orientation="h", y=-0.08, itemsizing="constant"), hovermode="closest")
     marker, legend = _marker(colour, numeric_colour, log_colour, colour_label)
+    if colour is None and highlight:
+        marker["color"] = "#CED4DA"          # grey background so the highlighted groups stand out
     if sizes is not None:
         marker["size"] = sizes
     if is_user is not None and is_user.any():
@@ -194,8 +196,10 @@ def embedding_scatter(
     fig.add_trace(go.Scatter3d(z=xy[:, 2], **points) if three_d else go.Scattergl(**points))
     for name, colour_hex in legend.items():       # legend entries only: empty traces select nothing
         fig.add_scattergl(x=[None], y=[None], mode="markers", marker=dict(color=colour_hex, size=10), name=name)
-    for n, (name, mask) in enumerate((highlight or {}).items()):
-        _add_highlight(fig, xy, mask, name, METRIC_COLOURS.get(name, PALETTE[(n + 1) % len(PALETTE)]), three_d)
+    groups = list((highlight or {}).items())
+    for n, (name, mask) in enumerate(groups):      # earlier groups bigger, so overlapping ones stay visible
+        size = 8 + 3 * (len(groups) - n)
+        _add_highlight(fig, xy, mask, name, METRIC_COLOURS.get(name, PALETTE[(n + 1) % len(PALETTE)]), three_d, size)
     for x, y, text in labels or []:
         fig.add_annotation(x=x, y=y, text=html.escape(text), showarrow=False, font=dict(size=13, color="#212529"),
                            bgcolor="rgba(255,255,255,0.75)", borderpad=2)
@@ -227,10 +231,17 @@ def _marker(colour, numeric: bool, log: bool, label: str) -> tuple[dict, dict]:
     return marker, legend
 
 
-def _add_highlight(fig, xy, mask, name, colour, three_d) -> None:
-    """A non-selectable overlay (hoverinfo skipped) so selections keep coming from the main trace."""
+def _add_highlight(fig, xy, mask, name, colour, three_d, size: int = 11) -> None:
+    """A non-selectable overlay (hoverinfo skipped) so selections keep coming from the main trace.
+
+    The query and a search hit are drawn as stars so they read as "this one".
+    """
     mask = np.asarray(mask, dtype=bool)
-    marker = dict(size=11, color=colour, line=dict(width=1.5, color="white"), opacity=0.95)
+    star = name == "query" or name.startswith("found:")
+    marker = dict(size=18 if star else size, color="#E03131" if star else colour, symbol="star" if star else "circle",
+                  line=dict(width=1.5, color="white"), opacity=0.95)
+    if three_d:
+        marker["symbol"] = "diamond" if star else "circle"
     overlay = dict(x=xy[mask, 0], y=xy[mask, 1], mode="markers", marker=marker, name=html.escape(name),
                    hoverinfo="skip")
     fig.add_trace(go.Scatter3d(z=xy[mask, 2], **overlay) if three_d else go.Scattergl(**overlay))

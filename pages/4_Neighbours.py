@@ -52,16 +52,26 @@ for column, metric in zip(columns, METRICS):
     with column:
         st.markdown(f"**{metric.capitalize()}**")
         st.caption(view.SCORE_HELP[metric])
-        st.dataframe(view.list_table(space, lists, metric), hide_index=True, height=38 + 35 * len(lists[metric][0]))
+        st.dataframe(view.list_table(space, lists, metric), hide_index=True, height=38 + 35 * len(lists[metric][0]),
+                     column_config=view.LIST_COLUMNS)
 
-left, right = st.columns(2)
-xy = services.current_layout(space)
-highlight = {metric: np.isin(np.arange(len(xy)), lists[metric][0]) for metric in METRICS}
-if mode == "Item":
-    highlight["query"] = np.arange(len(xy)) == query
-colour, numeric, log = catalogue.colour_values(space.table, catalogue.COLOUR_BY_GENRE, space.popularity)
-left.plotly_chart(plots.embedding_scatter(
-    xy, row_ids=np.arange(len(xy)), hover=catalogue.hover_text(space.table, space.popularity),
-    colour=None, highlight=highlight, title="Each list in the explore layout", height=460))
-right.plotly_chart(plots.norm_vs_popularity(norms, space.popularity, space.titles,
-                                            {m: lists[m][0] for m in METRICS}))
+
+
+def draw_maps() -> None:
+    """Both charts; re-polled until the UMAP layout replaces the PCA one."""
+    xy = services.current_layout(space)
+    highlight = {metric: np.isin(np.arange(len(xy)), lists[metric][0]) for metric in METRICS}
+    if mode == "Item":
+        highlight["query"] = np.arange(len(xy)) == query
+    left, right = st.columns(2)
+    left.plotly_chart(plots.embedding_scatter(
+        xy, row_ids=np.arange(len(xy)), hover=catalogue.hover_text(space.table, space.popularity),
+        highlight=highlight, title="Each list in the Explore layout", height=460))
+    right.plotly_chart(plots.norm_vs_popularity(norms, space.popularity, space.titles,
+                                                {m: lists[m][0] for m in METRICS}))
+    if polling and services.umap_job(space, 2).status == "finished":
+        st.rerun()
+
+
+polling = services.umap_job(space, 2).running
+st.fragment(run_every=1.0 if polling else None)(draw_maps)()

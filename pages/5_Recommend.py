@@ -35,11 +35,12 @@ with tab_user:
         hits = int((frame["hit"] == "✓").sum())
         st.success(f"The model never saw {hidden} of this user's interactions (held out). "
                    f"**{hits}** of them are in its top {k} (marked ✓).", icon=":material/target:")
-    left, right = st.columns([2, 3])
+    left, right = st.columns([2, 5])
     left.markdown(f"**History** ({trained.train.matrix[user].nnz if trained.train else '?'} items in training)")
-    left.dataframe(history.drop(columns="item"), hide_index=True, height=420)
-    right.markdown("**Recommended**")
-    right.dataframe(frame, hide_index=True, height=420)
+    left.dataframe(history.drop(columns=["item", "genres"]), hide_index=True, height=420,
+                   column_config=view.HISTORY_COLUMNS)
+    right.markdown("**Recommended** — and the items in the history that contribute most to each score")
+    right.dataframe(frame, hide_index=True, height=420, column_config=view.RECOMMENDATION_COLUMNS)
 
 with tab_new:
     st.markdown("Pick a few items you like. The model folds a **new user** into the space — one exact solve "
@@ -51,7 +52,7 @@ with tab_new:
                                     vector=vector, exclude=picked)
         st.caption(f"fold-in {ms:.1f} ms · scoring + reasons {ms_rank:.1f} ms")
         left, right = st.columns([3, 2])
-        left.dataframe(frame, hide_index=True)
+        left.dataframe(frame, hide_index=True, column_config=view.RECOMMENDATION_COLUMNS)
         space = services.model_space(data, trained, "Items")
         xy = services.current_layout(space)
         at = view.new_user_position(space, xy, vector)

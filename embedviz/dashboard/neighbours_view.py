@@ -10,6 +10,13 @@ from embedviz.dashboard import services
 from embedviz.dashboard.records import Dataset, Space, TrainedModel
 from embedviz.neighbours import METRICS
 
+LIST_COLUMNS = {
+    "": st.column_config.TextColumn("", width=24, help="● also in another metric's list"),
+    "title": st.column_config.TextColumn("title", width="medium"),
+    "score": st.column_config.NumberColumn("score", width=56, format="%.2f"),
+    "interactions": st.column_config.NumberColumn("n", width=48, help="interactions with this item (popularity)"),
+    "genre": None,   # hidden: genre is what the Explore colours show; the table stays readable in a third
+}
 SCORE_HELP = {
     "cosine": "score = cosine similarity (direction only), higher is closer",
     "euclidean": "score = euclidean distance (direction and length), lower is closer",
@@ -18,10 +25,12 @@ SCORE_HELP = {
 
 
 def pick_item(space: Space, from_link, selection: list[int]) -> int:
-    """Item query: from the link, else the Explore selection, else the most popular; searchable."""
+    """Item query: from the link, else the Explore selection, else a popular item; searchable."""
     default = _index_of(space.ids, from_link)
     if default is None:
-        default = selection[0] if selection else int(np.argmax(space.popularity))
+        # A well-known item but not the single most popular one, which is a hub close to everything.
+        default = selection[0] if selection else int(np.argsort(-space.popularity, kind="stable")[
+            min(20, len(space.popularity) - 1)])
     query = st.text_input("Search an item by title", placeholder="type part of a title")
     options = list(catalogue.search_titles(space.titles, query, limit=50)) if query else []
     if default not in options:

@@ -12,6 +12,17 @@ from embedviz.dashboard.records import Dataset, TrainedModel
 from embedviz.errors import DataError
 
 USER_KEY = "rec_user"
+HISTORY_COLUMNS = {"title": st.column_config.TextColumn("title", width="medium"),
+                   "when": st.column_config.DateColumn("when", width="small")}
+RECOMMENDATION_COLUMNS = {
+    "rank": st.column_config.NumberColumn("#", width=32),
+    "hit": st.column_config.TextColumn("hit", width=36, help="✓ the user really did interact with it later "
+                                       "(held out from training)"),
+    "title": st.column_config.TextColumn("title", width="medium"),
+    "genres": st.column_config.TextColumn("genres", width="small"),
+    "score": st.column_config.NumberColumn("score", width=56, format="%.2f"),
+    "because you liked": st.column_config.TextColumn("because you liked", width="large"),
+}
 
 
 def pick_user(data: Dataset, from_link) -> int:
