@@ -67,6 +67,10 @@ if trained:
     rows.update({n: t.metrics for n, t in trained.items()})
     ranking = [m for m in first.metrics if "@" in m and not m.startswith("coverage")]
     st.plotly_chart(plots.metrics_comparison(rows, ranking))
+    if any(t.kind == "GradientDescentMF" for t in trained.values()):
+        st.caption("Gradient-descent MF learns to predict the rating a user would give (judge it by RMSE / MAE). "
+                   "Ranking every unseen item by predicted rating favours obscure items with a few high ratings, "
+                   "so its ranking scores are low; WALS models *what people choose*, including what they skip.")
     table = pd.DataFrame(rows).T.astype(float)
     table["fit seconds"] = [float("nan")] + [t.seconds for t in trained.values()]
     st.dataframe(table.style.format("{:.3f}", na_rep="–"))
