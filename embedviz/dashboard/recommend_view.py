@@ -47,6 +47,11 @@ def pick_liked_items(data: Dataset, titles: np.ndarray) -> tuple[list[int], list
     """The new-user builder: search and pick items, optionally rate each."""
     query = st.text_input("Search the catalogue", placeholder="e.g. galaxy, love, heist", key="new_user_search")
     chosen = st.session_state.setdefault("new_user_items", [])
+    picked_on_explore = [i for i in state.selection() if i not in chosen]
+    if picked_on_explore and st.button(f"Add the {len(picked_on_explore)} item(s) selected on Explore",
+                                       icon=":material/scatter_plot:"):
+        chosen.extend(picked_on_explore[:20])
+        st.rerun()
     matches = catalogue.search_titles(titles, query, limit=30) if query else np.array([], dtype=int)
     if len(matches):
         pick = st.selectbox("Matches", matches, format_func=lambda i: titles[i], key="new_user_match")
