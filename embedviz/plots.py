@@ -178,7 +178,9 @@ def embedding_scatter(
         Draw density contours under the points (helps with many points).
     """
     three_d = xy.shape[1] == 3
-    fig = _figure(title, height=height, dragmode="lasso" if not three_d else "orbit",
+    # dragmode is left to Streamlit: with selections on it gives click-to-select; lasso and box are in the
+    # toolbar (Streamlit 1.67 turns clicks into empty selections when dragmode is "lasso").
+    fig = _figure(title, height=height,
                   legend=dict(orientation="h", y=-0.08, itemsizing="constant"), hovermode="closest")
     marker, legend = _marker(colour, numeric_colour, log_colour, colour_label)
     if colour is None and highlight:

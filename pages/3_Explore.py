@@ -12,7 +12,8 @@ MAX_POINTS = 100_000
 data = setup_page("Explore", ":material/scatter_plot:")
 st.title("Explore")
 st.caption("Each point is a vector. Similar items end up close together: the layout keeps each point's nearest "
-           "neighbours (by cosine similarity) nearby. Click a point or lasso a group to select it.")
+           "neighbours (by cosine similarity) nearby. Click a point to select it; the chart's toolbar has Lasso and "
+           "Box select for groups.")
 
 with st.expander("Open embeddings trained elsewhere", icon=":material/upload:"):
     st.caption("Vectors as `.npy`, `.npz`, `.csv`/`.tsv` (TensorFlow Projector's vectors.tsv) or Parquet, "
@@ -95,6 +96,7 @@ def draw() -> None:
     st.plotly_chart(fig, key="explore_scatter", on_select=lambda: explore.store_selection(
         "explore_scatter", int((~space.is_user).sum()), from_model), selection_mode=("points", "box", "lasso"))
     downloads(xy, fig)
+    show_selection()
     if polling and method == "UMAP" and services.umap_job(space, dims).status == "finished":
         st.rerun()  # the whole page, so the fragment stops polling
 
@@ -131,15 +133,19 @@ def downloads(xy, fig) -> None:
 polling = method == "UMAP" and services.umap_job(space, dims).running
 st.fragment(run_every=1.0 if polling else None)(draw)()
 
-rows = explore.selected_rows(from_model)
-st.subheader(f"Selected: {len(rows)} item{'s' if len(rows) != 1 else ''}")
-if rows:
+def show_selection() -> None:
+    """The picked items; inside the fragment so a click updates it at once."""
+    rows = explore.selected_rows(from_model)
+    st.subheader(f"Selected: {len(rows)} item{'s' if len(rows) != 1 else ''}")
+    if not rows:
+        st.caption("Nothing selected yet: click a point, or choose Lasso / Box select in the chart's toolbar "
+                   "and draw around a group.")
+        return
     st.dataframe(explore.selection_table(space, rows), hide_index=True)
     left, right = st.columns(2)
     if from_model:
         left.page_link("pages/4_Neighbours.py", label="Compare this item's neighbours", icon=":material/hub:")
+        left.page_link("pages/5_Recommend.py", label="Build a new user from these items", icon=":material/recommend:")
     if right.button("Clear selection"):
         explore.store_selection("none", 0, from_model)
         st.rerun()
-else:
-    st.caption("Nothing selected yet: click a point, or drag a lasso / box around a group.")
