@@ -130,8 +130,6 @@ def downloads(xy, fig) -> None:
                           "text/html", icon=":material/download:")
 
 
-polling = method == "UMAP" and services.umap_job(space, dims).running
-st.fragment(run_every=1.0 if polling else None)(draw)()
 
 def show_selection() -> None:
     """The picked items; inside the fragment so a click updates it at once."""
@@ -149,3 +147,7 @@ def show_selection() -> None:
     if right.button("Clear selection"):
         explore.store_selection("none", 0, from_model)
         st.rerun()
+
+
+polling = method == "UMAP" and services.umap_job(space, dims).running
+st.fragment(run_every=1.0 if polling else None)(draw)()
