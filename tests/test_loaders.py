@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import io
 import json
-import time
 from pathlib import Path
 
 import numpy as np
@@ -253,21 +252,18 @@ def test_streamlit_upload_object():
     assert data.nnz == 2 and report.source == "mine.csv"
 
 
-def test_one_million_rows_load_fast(tmp_path):
+def test_one_million_rows_load(tmp_path):
+    """Correctness at scale; the speed (< 2 s) is measured by benchmarks/bench_loading.py."""
     rng = np.random.default_rng(1)
     n = 1_000_000
     table = pa.table({"userId": rng.integers(1, 50_000, n), "movieId": rng.integers(1, 20_000, n),
                       "rating": rng.integers(1, 11, n) / 2})
     path = tmp_path / "big.csv"
     pa_csv.write_csv(table, path)
-    load_interactions(path)  # warm up imports
-    seconds = []
-    for _ in range(3):  # best of 3: other work on a shared 2-core machine adds noise
-        start = time.perf_counter()
-        data = load_interactions(path)
-        seconds.append(time.perf_counter() - start)
-    assert min(seconds) < 2.0
-    assert data.kind == "explicit" and data.nnz > 0.99 * n
+    data = load_interactions(path)
+    pairs = table.to_pandas().drop_duplicates(["userId", "movieId"])
+    assert data.kind == "explicit" and data.nnz == len(pairs)
+    assert data.n_users == pairs.userId.nunique() and data.n_items == pairs.movieId.nunique()
 
 
 # --------------------------------------------------------------------------- item metadata

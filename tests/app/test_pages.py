@@ -1,6 +1,4 @@
 """Every page renders on the demo with zero clicks, and its main interactions work (AppTest)."""
-import time
-
 import pytest
 
 from tests.app.conftest import button, errors, open_page
@@ -87,8 +85,6 @@ def test_recommend_link_parameters_choose_the_user():
 
 
 def test_explore_page_shows_a_scatter_at_once():
-    start = time.perf_counter()
     at = open_page("pages/3_Explore.py")
     assert not at.exception
     assert at.get("plotly_chart"), "a scatter is drawn (PCA until UMAP is ready)"
-    assert time.perf_counter() - start < 120
