@@ -136,6 +136,19 @@ def fresh_server(tmp_path, playwright_browser):
     srv.stop()
 
 
+# Counts finished script runs: every time the app root's script state turns to "notRunning".
+COUNT_RUNS = """
+window.__stRuns = 0;
+new MutationObserver(changes => {
+    for (const c of changes) {
+        if (c.target.dataset && c.target.dataset.testid === 'stApp' && c.oldValue !== 'notRunning'
+            && c.target.getAttribute('data-test-script-state') === 'notRunning') window.__stRuns++;
+    }
+}).observe(document, {attributes: true, subtree: true, attributeOldValue: true,
+                      attributeFilter: ['data-test-script-state']});
+"""
+
+
 @pytest.fixture
 def new_page(playwright_browser):
     """Factory for pages in new browser contexts (each a new Streamlit session)."""
@@ -143,6 +156,7 @@ def new_page(playwright_browser):
 
     def make(viewport=VIEWPORT):
         context = playwright_browser.new_context(viewport=viewport, accept_downloads=True)
+        context.add_init_script(COUNT_RUNS)
         context.set_default_timeout(60_000)
         contexts.append(context)
         return context.new_page()
@@ -165,6 +179,16 @@ def wait_idle(page, timeout: float = 60_000) -> None:
     content the action produces; this helper is for page loads.
     """
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
+
+
+def after_rerun(page, action, timeout: float = 60_000):
+    """Do ``action()`` (a click, a key press) and wait until the script run it triggers has finished.
+
+    Fragment runs count too, so on pages that poll (training, UMAP) wait for content instead."""
+    before = page.evaluate("() => window.__stRuns")
+    result = action()
+    page.wait_for_function("n => window.__stRuns > n", arg=before, timeout=timeout)
+    return result
 
 
 def open_page(page, server, path: str = "", timeout: float = 60_000) -> None:
@@ -203,3 +227,23 @@ def scatter_title(page, index: int = 0) -> str:
     """The drawn title of the index-th Plotly chart ('' until it is drawn)."""
     return page.evaluate("""i => { const gd = document.querySelectorAll('.js-plotly-plot')[i];
         return gd ? ((gd.querySelector('.gtitle') || {}).textContent || '') : ''; }""", index)
+
+
+def pick_option(page, combobox, pattern, timeout: float = 30_000) -> str:
+    """Open a selectbox and click the first option matching ``pattern`` (str or regex); returns its text.
+
+    Retries while the options are still the ones from before the last rerun."""
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        combobox.click()
+        option = page.get_by_role("option").filter(has_text=pattern).first
+        try:
+            option.wait_for(state="visible", timeout=2_000)
+        except Exception:
+            page.keyboard.press("Escape")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no option matching {pattern!r} in {combobox}")
+            continue
+        text = option.inner_text().strip()
+        option.click()
+        return text
