@@ -29,16 +29,24 @@ def history_frame(data: Interactions, items: pd.DataFrame, user: int, limit: int
         "rating" if data.kind == "explicit" else "count": row.data,
     })
     if data.timestamps is not None:
-        frame["when"] = pd.to_datetime(data.timestamps[start:stop], unit="s").date
-        frame = frame.sort_values("when", ascending=False, kind="stable")
+        times = data.timestamps[start:stop]
+        frame["when"] = pd.to_datetime(times, unit="s").date
+        frame = frame.iloc[np.argsort(-times, kind="stable")]
     else:
         frame = frame.sort_values(frame.columns[3], ascending=False, kind="stable")
     return frame.head(limit).reset_index(drop=True)
 
 
 def reasons(model, history, item: int, items: pd.DataFrame, n: int = 2) -> str:
-    """'because of A, B': the history items contributing most to ``item``'s score."""
-    contributors, weights = model.explain(history, item, n=n)
+    """'A; B': the history items contributing most to ``item``'s score.
+
+    ``history`` is a training user's row number or, for a folded-in user, ``(item_indices, values)``.
+    """
+    if isinstance(history, tuple):
+        liked, values = history
+        contributors, weights = model.explain(np.asarray(liked), item, n=n, values=values)
+    else:
+        contributors, weights = model.explain(history, item, n=n)
     titles = items["title"].astype(str).to_numpy()
     positive = [titles[c] for c, w in zip(contributors, weights) if w > 0]
     return "; ".join(positive) if positive else "overall popularity / taste profile"

@@ -1,0 +1,70 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+import embedviz as ev
+from embedviz import recommendations as recs
+from embedviz.datasets import synthetic_interactions
+from embedviz.session_io import load_session, session_bytes
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    data = synthetic_interactions(400, 120, 8_000, seed=2)
+    items = pd.DataFrame({"title": [f"item {i}" for i in data.item_ids],
+                          "genres": [["A"] if i % 2 else ["B"] for i in range(data.n_items)]})
+    train, test = ev.split(data, seed=0)
+    return ev.WALS(factors=8, iterations=5, random_state=0).fit(train), data, train, test, items
+
+
+def test_recommendation_frame_for_a_known_user_marks_hits(fitted):
+    model, data, train, test, items = fitted
+    frame = recs.recommendation_frame(model, 3, items, k=5, held_out=test)
+    assert list(frame.columns) == ["rank", "hit", "title", "genres", "score", "because you liked"]
+    assert len(frame) == 5 and frame.score.is_monotonic_decreasing
+    hidden = set(test.matrix[3].indices)
+    assert [h == "✓" for h in frame.hit] == [i in hidden for i in frame.index]
+    assert not set(frame.index) & set(train.matrix[3].indices)     # seen items left out
+
+
+def test_recommendation_frame_for_a_folded_in_user(fitted):
+    model, _, _, _, items = fitted
+    liked, values = [1, 5, 9], [1.0, 1.0, 1.0]
+    vector = model.fold_in(liked, values)
+    frame = recs.recommendation_frame(model, (liked, values), items, k=5, vector=vector, exclude=liked)
+    assert len(frame) == 5 and not set(frame.index) & set(liked)
+    assert all(reason for reason in frame["because you liked"])
+    assert "hit" not in frame
+
+
+def test_history_frame_is_most_recent_first_when_timestamps_exist():
+    from embedviz.interactions import from_arrays
+
+    data = from_arrays([1, 1, 1], [10, 20, 30], [3, 4, 5], [100, 300, 200])
+    items = pd.DataFrame({"title": ["a", "b", "c"], "genres": [[], [], []]})
+    frame = recs.history_frame(data, items, 0)
+    assert frame.title.tolist() == ["b", "c", "a"]
+
+
+def test_all_recommendations_cover_every_user(fitted):
+    model, data, _, _, items = fitted
+    frame = recs.all_recommendations(model, data, items, k=3, batch=50)
+    assert len(frame) == 3 * data.n_users and frame.groupby("user").size().eq(3).all()
+
+
+def test_session_file_round_trip_is_exact(fitted):
+    model, data, _, _, items = fitted
+    loaded, data2, items2, name = load_session(session_bytes(model, data, items, "demo"))
+    assert name == "demo" and np.array_equal(loaded.item_factors_, model.item_factors_)
+    assert (data2.matrix != data.matrix).nnz == 0 and items2.title.tolist() == items.title.tolist()
+    assert [list(g) for g in items2.genres] == [list(g) for g in items.genres]
+    a, _ = model.recommend(7, k=5)
+    b, _ = loaded.recommend(7, k=5)
+    assert a.tolist() == b.tolist()
+
+
+def test_a_plain_model_file_is_not_a_session(fitted, tmp_path):
+    model = fitted[0]
+    model.save(tmp_path / "m.npz")
+    with pytest.raises(ev.DataError, match="not the data set"):
+        load_session(tmp_path / "m.npz")
