@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 PALETTE = ["#4C6EF5", "#F76707", "#2B8A3E", "#E03131", "#7048E8", "#0C8599", "#E8590C", "#5C940D",
            "#C2255C", "#1971C2", "#F59F00", "#495057", "#9C36B5", "#087F5B", "#A61E4D", "#364FC7"]
 METRIC_COLOURS = {"cosine": "#4C6EF5", "euclidean": "#F76707", "dot": "#2B8A3E"}
+HIGHLIGHT_COLOURS = {**METRIC_COLOURS, "selected": "#212529"}   # selection: neutral, unlike any genre colour
 _LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=50, b=10), font=dict(size=13))
 
 
@@ -201,7 +202,8 @@ def embedding_scatter(
     groups = list((highlight or {}).items())
     for n, (name, mask) in enumerate(groups):      # earlier groups bigger, so overlapping ones stay visible
         size = 8 + 3 * (len(groups) - n)
-        _add_highlight(fig, xy, mask, name, METRIC_COLOURS.get(name, PALETTE[(n + 1) % len(PALETTE)]), three_d, size)
+        _add_highlight(fig, xy, mask, name, HIGHLIGHT_COLOURS.get(name, PALETTE[(n + 1) % len(PALETTE)]), three_d,
+                       size)
     for x, y, text in labels or []:
         fig.add_annotation(x=x, y=y, text=html.escape(text), showarrow=False, font=dict(size=13, color="#212529"),
                            bgcolor="rgba(255,255,255,0.75)", borderpad=2)
