@@ -64,7 +64,7 @@ def popularity_curve(popularity: np.ndarray) -> go.Figure:
 def activity_histogram(activity: np.ndarray) -> go.Figure:
     """How many interactions each user has, in log-spaced bins labelled with real counts."""
     activity = activity[activity > 0]
-    edges = np.unique(np.round(np.logspace(0, np.log10(activity.max() + 1), 16)).astype(int))
+    edges = np.unique(np.round(np.logspace(np.log10(activity.min()), np.log10(activity.max() + 1), 16)).astype(int))
     counts, _ = np.histogram(activity, bins=edges)
     labels = [f"{lo}" if hi - 1 <= lo else f"{lo}–{hi - 1}" for lo, hi in zip(edges[:-1], edges[1:])]
     fig = _figure(f"Interactions per user (median {np.median(activity):,.0f})", height=340,
