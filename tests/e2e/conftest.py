@@ -11,6 +11,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -36,22 +37,23 @@ def pytest_collection_modifyitems(items):
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item, call):
+    """On failure, while the fixtures are still alive: attach the server console (tracebacks go
+    there, not to the page) and save a screenshot of each open page next to the test's files."""
     report = yield
-    setattr(item, f"rep_{report.when}", report)
+    if report.when == "call" and report.failed:
+        for name in ("server", "fresh_server"):
+            srv = item.funcargs.get(name)
+            if srv is not None:
+                report.sections.append((f"{name} console ({srv.log_path})", srv.log_tail()))
+        for n, page in enumerate(getattr(item, "_e2e_pages", [])):
+            try:
+                folder = Path(item.funcargs.get("tmp_path") or tempfile.gettempdir())
+                path = folder / f"{item.name}-failure-{n}.png"
+                screenshot(page, path)
+                report.sections.append(("failure screenshot", str(path)))
+            except Exception as error:   # a closed page: nothing to show
+                report.sections.append(("failure screenshot", f"not taken: {error}"))
     return report
-
-
-@pytest.fixture(autouse=True)
-def _server_log_on_failure(request):
-    """When a test fails, print the end of its server's console: tracebacks go there, not to the page."""
-    yield
-    report = getattr(request.node, "rep_call", None)
-    if report is None or not report.failed:
-        return
-    for name in ("server", "fresh_server"):
-        if name in request.fixturenames:
-            srv = request.getfixturevalue(name)
-            print(f"\n----- {name} log ({srv.log_path}) -----\n{srv.log_tail()}")
 
 
 def _free_port() -> int:
@@ -150,16 +152,18 @@ new MutationObserver(changes => {
 
 
 @pytest.fixture
-def new_page(playwright_browser):
+def new_page(playwright_browser, request):
     """Factory for pages in new browser contexts (each a new Streamlit session)."""
     contexts = []
+    request.node._e2e_pages = pages = []
 
     def make(viewport=VIEWPORT):
         context = playwright_browser.new_context(viewport=viewport, accept_downloads=True)
         context.add_init_script(COUNT_RUNS)
         context.set_default_timeout(60_000)
         contexts.append(context)
-        return context.new_page()
+        pages.append(context.new_page())
+        return pages[-1]
 
     yield make
     for context in contexts:
@@ -229,13 +233,24 @@ def scatter_title(page, index: int = 0) -> str:
         return gd ? ((gd.querySelector('.gtitle') || {}).textContent || '') : ''; }""", index)
 
 
-def pick_option(page, combobox, pattern, timeout: float = 30_000) -> str:
+def table_rows(frame) -> list[list[str]]:
+    """Header and rows of an st.dataframe, from the accessible table Glide data grid mirrors its
+    canvas into (only the rows/columns it has rendered: fine for short tables)."""
+    frame.locator("td").first.wait_for(state="attached")
+    return frame.evaluate("""df => [...df.querySelectorAll('tr')].map(
+        tr => [...tr.children].map(cell => cell.textContent.trim()))""")
+
+
+def pick_option(page, combobox, pattern, timeout: float = 30_000, type_text: str | None = None) -> str:
     """Open a selectbox and click the first option matching ``pattern`` (str or regex); returns its text.
 
+    ``type_text`` is typed into the box first to filter long lists (their options are virtualised).
     Retries while the options are still the ones from before the last rerun."""
     deadline = time.monotonic() + timeout / 1000
     while True:
         combobox.click()
+        if type_text:
+            combobox.fill(type_text)
         option = page.get_by_role("option").filter(has_text=pattern).first
         try:
             option.wait_for(state="visible", timeout=2_000)
