@@ -29,10 +29,10 @@ def all_genres(items: pd.DataFrame) -> list[str]:
     return list(counts.index)
 
 
-def colour_options(items: pd.DataFrame) -> list[str]:
+def colour_options(items: pd.DataFrame, has_popularity: bool = True) -> list[str]:
     """What the scatter can be coloured by: built-ins plus any other metadata column."""
     options = [COLOUR_BY_GENRE] if all_genres(items) else []
-    options += [COLOUR_BY_POPULARITY, COLOUR_BY_CLUSTER]
+    options += [COLOUR_BY_POPULARITY, COLOUR_BY_CLUSTER] if has_popularity else [COLOUR_BY_CLUSTER]
     extra = [c for c in items.columns if c not in ("title", "genres") and items[c].nunique(dropna=True) > 1]
     return options + extra + [COLOUR_NONE]
 

@@ -41,7 +41,7 @@ else:
     space = explore.external_space()
 
 controls = st.columns([2, 2, 1, 1])
-colour_by = controls[0].selectbox("Colour by", catalogue.colour_options(space.table))
+colour_by = controls[0].selectbox("Colour by", catalogue.colour_options(space.table, bool(space.popularity.any())))
 genres = controls[1].multiselect("Only these genres", catalogue.all_genres(space.table), placeholder="all genres")
 sized = controls[2].toggle("Size by popularity")
 density = controls[3].toggle("Density contours", help="Shaded contours under the points show where they pile up.")
