@@ -76,6 +76,7 @@ def test_upload_csv_shows_summary(server, page, tmp_path):
     assert metric_value(page, "Users") == "30"
     assert metric_value(page, "Items") == "20"
     assert metric_value(page, "Interactions") == f"{n_interactions:,}"
+    expect(page.get_by_test_id("stSidebar").get_by_text("30 users · 20 items")).to_be_visible()
     charts = page.get_by_test_id("stPlotlyChart")
     expect(charts.first).to_be_visible()
     page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= 4")

@@ -76,7 +76,7 @@ def test_recommend_page(fresh_server, new_page, tmp_path):
     assert len(set(picked)) == 3, picked
     expect(panel.get_by_text(re.compile(r"fold-in [\d.]+ ms"))).to_be_visible()
     expect(panel.get_by_test_id("stDataFrame").first).to_be_visible()
-    assert page.evaluate(VISIBLE_RECOMMENDATIONS).count("\n") == 10
+    page.wait_for_function(f"() => ({VISIBLE_RECOMMENDATIONS})().split('\\n').length === 11")   # header + 10
     fourth, seconds = add_liked_item(page, panel, "return", measure=True)
     print(f"\nnew user: recommendations updated {seconds * 1000:.0f} ms after clicking Add ({fourth!r})")
     screenshot(page, tmp_path / "recommend_new_user.png")
@@ -106,8 +106,8 @@ def test_recommend_page(fresh_server, new_page, tmp_path):
 
         open_saved_model(page, saved)
         expect(page.get_by_test_id("stAlert").filter(has_text=f"Loaded {saved.name}")).to_be_visible(timeout=30_000)
-        expect(sidebar.get_by_role("combobox", name="Model in use")).to_have_value(re.compile("loaded"))
         after = recommendations_for(page, USER)
+        expect(sidebar.get_by_role("combobox", name="Model in use")).to_have_value(re.compile("loaded"))
         screenshot(page, tmp_path / "recommend_reloaded.png")
         assert after == before
     finally:
@@ -116,7 +116,9 @@ def test_recommend_page(fresh_server, new_page, tmp_path):
 
 def open_saved_model(page, path) -> None:
     panel = open_tab(page, "Save · load · export")
-    panel.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(path)
+    uploader = panel.get_by_test_id("stFileUploaderDropzoneInput")
+    # Wait for the rerun the upload triggers: a click on the button from before it would be lost.
+    after_rerun(page, lambda: uploader.set_input_files(path))
     button = panel.get_by_role("button", name="Open this model")
     expect(button).to_be_visible(timeout=30_000)
     button.click()
