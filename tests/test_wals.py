@@ -1,6 +1,7 @@
 """WALS: exact against a dense numpy reference, CG against Cholesky, known-answer recovery."""
 from pathlib import Path
 
+import numba
 import numpy as np
 import pandas as pd
 import pytest
@@ -154,6 +155,19 @@ def test_same_seed_gives_identical_factors():
     np.testing.assert_array_equal(first.item_factors_, second.item_factors_)
     other = WALS(factors=8, iterations=4, random_state=8).fit(data)
     assert not np.array_equal(first.user_factors_, other.user_factors_)
+
+
+def test_result_does_not_depend_on_the_number_of_threads():
+    data = block_matrix(n_blocks=4, users_per_block=50, items_per_block=40)
+    previous = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        single = WALS(factors=8, iterations=3, random_state=1).fit(data)
+    finally:
+        numba.set_num_threads(previous)
+    parallel = WALS(factors=8, iterations=3, random_state=1).fit(data)
+    np.testing.assert_array_equal(single.user_factors_, parallel.user_factors_)
+    np.testing.assert_array_equal(single.item_factors_, parallel.item_factors_)
 
 
 def test_callback_gets_loss_terms_and_can_stop_training():

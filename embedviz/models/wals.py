@@ -46,7 +46,7 @@ TARGETS = {
 SOLVERS = ("cg", "cholesky")
 # Work chunks per thread: enough for even load with skewed row lengths, few enough
 # that per-chunk scratch allocation is negligible.
-_CHUNKS_PER_THREAD = 8
+_CHUNKS_PER_THREAD = 16
 _INIT_SCALE = 0.01
 
 
@@ -140,7 +140,9 @@ class WALS(FactorizationModel):
         # current coordinates back to the original ones: original = current @ rotation.T.
         rotation = np.eye(k)
         row_loss = np.zeros((data.n_items, 2), dtype=np.float64)
-        with _single_threaded_blas():
+        # Chunk size 1: threads take the next work chunk as they finish one, so a core
+        # shared with another process does not hold up the whole sweep.
+        with _single_threaded_blas(), numba.parallel_chunksize(1):
             item_gram = _gramian(items)
             for iteration in range(self.iterations):
                 users, items, basis = self._half_sweep(by_user, users, items, item_gram, None)
@@ -315,7 +317,8 @@ def _single_threaded_blas():
 
     OpenBLAS threads keep spinning for a while after each call and steal the cores the
     next numba sweep runs on (measured: a sweep right after a 2-thread matrix product
-    took 1.6x as long). The BLAS work here is small (k x k products), one thread suffices.
+    took 1.6x as long). The BLAS work here (Gramians, rotating the factors by a k x k
+    matrix) is a small share of a sweep, so one thread costs little.
     """
     try:
         from threadpoolctl import threadpool_limits  # installed with scikit-learn
