@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 COLOUR_BY_GENRE = "Genre"
-COLOUR_BY_POPULARITY = "Popularity (log)"
+COLOUR_BY_POPULARITY = "Popularity"
 COLOUR_BY_CLUSTER = "Cluster (k-means)"
 COLOUR_NONE = "Nothing"
 
@@ -31,10 +31,11 @@ def all_genres(items: pd.DataFrame) -> list[str]:
 
 def colour_options(items: pd.DataFrame, has_popularity: bool = True) -> list[str]:
     """What the scatter can be coloured by: built-ins plus any other metadata column."""
-    options = [COLOUR_BY_GENRE] if all_genres(items) else []
-    options += [COLOUR_BY_POPULARITY, COLOUR_BY_CLUSTER] if has_popularity else [COLOUR_BY_CLUSTER]
+    genre = [COLOUR_BY_GENRE] if all_genres(items) else []
     extra = [c for c in items.columns if c not in ("title", "genres") and items[c].nunique(dropna=True) > 1]
-    return options + extra + [COLOUR_NONE]
+    if has_popularity:
+        return genre + [COLOUR_BY_POPULARITY, COLOUR_BY_CLUSTER] + extra + [COLOUR_NONE]
+    return genre + extra + [COLOUR_BY_CLUSTER, COLOUR_NONE]    # uploads: their own labels first
 
 
 def colour_values(items: pd.DataFrame, by: str, popularity: np.ndarray, clusters=None):

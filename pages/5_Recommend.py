@@ -9,6 +9,7 @@ from embedviz.dashboard.sidebar import require_model, setup_page
 
 data = setup_page("Recommend", ":material/recommend:")
 st.title("Recommendations")
+state.show_flash()
 tab_user, tab_new, tab_files = st.tabs(["A real user", "Build a new user", "Save · load · export"])
 
 with tab_files:
@@ -28,7 +29,7 @@ with tab_user:
     k = left.slider("How many recommendations", 5, 50, int(params.get("k", 10)))
     exclude_seen = right.toggle("Hide items the user already has", value=params.get("seen", "hide") == "hide")
     links.write(user=data.interactions.user_ids[user], k=k, seen="hide" if exclude_seen else "show")
-    frame = recs.recommendation_frame(model, user, items, k=k, exclude_seen=exclude_seen, held_out=trained.test)
+    frame = view.user_recommendations(trained, items, user, k, exclude_seen)
     history = recs.history_frame(trained.train or data.interactions, items, user)
     if "hit" in frame and trained.test is not None:
         hidden = trained.test.matrix[user].nnz
@@ -65,14 +66,16 @@ with tab_files:
     from embedviz import session_io
     from embedviz.export import embeddings_frame, safe_text_frame
 
-    vectors = embeddings_frame(data.interactions.item_ids, model.item_factors_, data.titles)
+    def vectors():
+        return embeddings_frame(data.interactions.item_ids, model.item_factors_, data.titles)
+
     a, b, c, d = st.columns(4)
     a.download_button("Model + data (.npz)", lambda: session_io.session_bytes(model, data.interactions, items,
                                                                               data.name),
                       "embedviz-model.npz", "application/octet-stream", icon=":material/download:")
-    b.download_button("Item embeddings (CSV)", lambda: safe_text_frame(vectors).to_csv(index=False),
+    b.download_button("Item embeddings (CSV)", lambda: safe_text_frame(vectors()).to_csv(index=False),
                       "item_embeddings.csv", "text/csv", icon=":material/download:")
-    c.download_button("Item embeddings (Parquet)", lambda: vectors.to_parquet(index=False),
+    c.download_button("Item embeddings (Parquet)", lambda: vectors().to_parquet(index=False),
                       "item_embeddings.parquet", "application/octet-stream", icon=":material/download:")
     d.download_button("Top-10 for every user (CSV)", lambda: safe_text_frame(recs.all_recommendations(
         model, data.interactions, items)).to_csv(index=False), "recommendations.csv", "text/csv",

@@ -54,10 +54,8 @@ def pick_liked_items(data: Dataset, titles: np.ndarray) -> tuple[list[int], list
         st.rerun()
     matches = catalogue.search_titles(titles, query, limit=30) if query else np.array([], dtype=int)
     if len(matches):
-        pick = st.selectbox("Matches", matches, format_func=lambda i: titles[i], key="new_user_match")
-        if st.button("Add to liked items", icon=":material/add:") and int(pick) not in chosen:
-            chosen.append(int(pick))
-            st.rerun()
+        st.selectbox("Matches", matches, format_func=lambda i: titles[i], key="new_user_match")
+        st.button("Add to liked items", icon=":material/add:", on_click=_add_match, args=(chosen,))
     if not chosen:
         st.caption("No items yet: search for a few things you like and add them.")
         return [], []
@@ -76,6 +74,24 @@ def pick_liked_items(data: Dataset, titles: np.ndarray) -> tuple[list[int], list
             chosen.remove(item)
             st.rerun()
     return list(chosen), values
+
+
+def _add_match(chosen: list[int]) -> None:
+    """on_click: add the picked match before the rerun, so one script run shows the update."""
+    pick = st.session_state.get("new_user_match")
+    if pick is not None and int(pick) not in chosen:
+        chosen.append(int(pick))
+
+
+def user_recommendations(trained: TrainedModel, items, user: int, k: int, exclude_seen: bool):
+    """The real user's recommendation table, cached per (user, k, seen) on the model record."""
+    from embedviz.recommendations import recommendation_frame
+
+    key = ("recommendations", user, k, exclude_seen)
+    if key not in trained.derived:
+        trained.derived[key] = recommendation_frame(trained.model, user, items, k=k, exclude_seen=exclude_seen,
+                                                    held_out=trained.test)
+    return trained.derived[key]
 
 
 def timed(function, *args, **kwargs):
@@ -114,4 +130,5 @@ def safe_load_session(uploaded) -> None:
     except DataError as error:
         st.error(f"{error}\n\nThe data set and model in use were not changed.", icon=":material/error:")
     else:
-        st.success(f"Loaded {uploaded.name}.", icon=":material/check_circle:")
+        state.flash(f"Loaded {uploaded.name}.")
+        st.rerun()   # redraw everything, the sidebar included, for the loaded data set and model
