@@ -29,11 +29,14 @@ def recommendations_for(page, user: str) -> list[list[str]]:
     """Pick ``user`` on the "A real user" tab; returns the recommendation table (header first)."""
     panel = open_tab(page, "A real user")
     box = page.get_by_role("combobox", name="User (type to search ids)")
-    if box.input_value() != user:
-        after_rerun(page, lambda: pick_option(page, box, re.compile(f"^{user}$"), type_text=user))
-    expect(box).to_have_value(user)
     frames = panel.get_by_test_id("stDataFrame")
     expect(frames).to_have_count(2)
+    if box.input_value() != user:
+        shown = page.evaluate(VISIBLE_RECOMMENDATIONS)
+        after_rerun(page, lambda: pick_option(page, box, re.compile(f"^{user}$"), type_text=user))
+        # the grid redraws a moment after the run: wait for the other user's list to go
+        page.wait_for_function(f"shown => ({VISIBLE_RECOMMENDATIONS})() !== shown", arg=shown)
+    expect(box).to_have_value(user)
     history, recommended = table_rows(frames.nth(0)), table_rows(frames.nth(1))
     assert "title" in history[0] and len(history) > 1, history[:2]
     assert {"title", "score", "because you liked"} <= set(recommended[0]), recommended[0]
