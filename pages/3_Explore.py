@@ -44,7 +44,7 @@ controls = st.columns([2, 2, 1, 1])
 colour_by = controls[0].selectbox("Colour by", catalogue.colour_options(space.table, bool(space.popularity.any())))
 genres = controls[1].multiselect("Only these genres", catalogue.all_genres(space.table), placeholder="all genres")
 sized = controls[2].toggle("Size by popularity")
-density = controls[3].toggle("Density contours", help="Shaded contours under the points show where they pile up.")
+density = controls[3].toggle("Density", help="Shaded contours under the points show where they pile up.")
 top_pop = int(space.popularity.max()) if len(space.popularity) else 0
 min_count = st.slider("At least this many interactions", 0, max(1, min(top_pop, 200)), 0) if top_pop else 0
 n_clusters = 12

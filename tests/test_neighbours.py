@@ -175,7 +175,7 @@ def test_describes_exact_or_approximate_search(vectors):
     assert NeighbourIndex(vectors).description == "exact search over 600 items"
     approximate = NeighbourIndex(vectors, approximate_above=100)
     assert approximate.is_approximate
-    assert approximate.description == "approximate search (pynndescent) over 600 items"
+    assert approximate.description.startswith("approximate search (pynndescent) over 600 items")
 
 
 @pytest.mark.slow
@@ -195,6 +195,20 @@ def test_approximate_recall_at_10_is_at_least_095():
         assert recall >= 0.95, (metric, recall)
         assert not np.isin(found, seen).any()
         assert not (found == rows[:, None]).any()
+
+
+def test_dot_product_above_the_threshold_is_exact_and_reads_longest_first(monkeypatch):
+    rng = np.random.default_rng(6)
+    v = rng.standard_normal((5000, 8)) * rng.lognormal(0, 0.5, size=(5000, 1))
+    v[100:5000:50] = v[7]                 # duplicates: ties still go to lower indices
+    monkeypatch.setattr(nb._NormPrunedDot, "first_chunk", 64)
+    exact, pruned = NeighbourIndex(v), NeighbourIndex(v, approximate_above=10)
+    rows = np.r_[7, rng.choice(5000, 50, replace=False)]
+    queries = np.vstack([v[:3], np.zeros((1, 8))])   # raw vectors, a zero vector too
+    for query, exclude in ((rows, None), (rows, [1, 2, 3]), (queries, None)):
+        np.testing.assert_array_equal(
+            pruned.query(query, k=12, metric="dot", exclude=exclude)[0],
+            exact.query(query, k=12, metric="dot", exclude=exclude)[0])
 
 
 # ----------------------------------------------------------------------------- bad input
