@@ -4,6 +4,7 @@ Skips (with the reason) where there is no browser; CI installs chromium and runs
 Timings the issues set targets for are printed (run with ``-s``) and asserted with generous
 bounds, so a slow CI machine does not turn them into flaky failures.
 """
+
 from __future__ import annotations
 
 import os
@@ -20,14 +21,22 @@ import pytest
 
 try:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
-except ImportError:      # the browser fixture skips with the reason
+except ImportError:  # the browser fixture skips with the reason
     PlaywrightTimeout = TimeoutError
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("EMBEDVIZ_CHROMIUM", "/usr/bin/chromium")
-BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-dev-shm-usage", "--disable-quic", "--no-first-run", "--disable-component-update",
-                "--disable-sync"]
+BROWSER_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+]
 VIEWPORT = {"width": 1400, "height": 1000}
 TALL_VIEWPORT = {"width": 1400, "height": 2200}
 # The first UMAP fit in a new process compiles numba code (~45 s with cold caches).
@@ -56,7 +65,7 @@ def pytest_runtest_makereport(item, call):
                 path = folder / f"{item.name}-failure-{n}.png"
                 screenshot(page, path)
                 report.sections.append(("failure screenshot", str(path)))
-            except Exception as error:   # a closed page: nothing to show
+            except Exception as error:  # a closed page: nothing to show
                 report.sections.append(("failure screenshot", f"not taken: {error}"))
     return report
 
@@ -78,10 +87,23 @@ class Server:
         self.log = open(log_path, "w")
         self.started = time.perf_counter()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true",
-             f"--server.port={self.port}", "--server.address=127.0.0.1", "--browser.gatherUsageStats=false",
-             "--server.fileWatcherType=none"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "app.py",
+                "--server.headless=true",
+                f"--server.port={self.port}",
+                "--server.address=127.0.0.1",
+                "--browser.gatherUsageStats=false",
+                "--server.fileWatcherType=none",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
         self._wait_healthy()
 
     def _wait_healthy(self, timeout: float = 60) -> None:
@@ -118,11 +140,17 @@ class Server:
 @pytest.fixture(scope="session")
 def playwright_browser():
     if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium); browser tests need a real browser")
+        pytest.skip(
+            f"no Chromium at {CHROMIUM} (apt-get install chromium); "
+            "browser tests need a real browser"
+        )
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"),
-                                    args=BROWSER_ARGS, headless=True)
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"),
+            args=BROWSER_ARGS,
+            headless=True,
+        )
         yield browser
         browser.close()
 
@@ -187,11 +215,13 @@ def wait_idle(page, timeout: float = 60_000) -> None:
     Right after an action the new run may not have started yet, so prefer waiting for the
     content the action produces; this helper is for page loads.
     """
-    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
+    page.wait_for_selector(
+        '[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout
+    )
 
 
 def after_rerun(page, action, timeout: float = 60_000, seen_within: float = 10_000):
-    """Do ``action()`` (a click, a key press) and wait until the script run it triggers has finished.
+    """Do ``action()`` (a click, a key press) and wait until the script run it triggers is done.
 
     A very fast run can start and finish within one browser frame, and then the app root's
     state attribute never visibly changes: if no run is seen within ``seen_within`` ms, settle
@@ -218,7 +248,7 @@ def screenshot(page, path: Path, viewport=TALL_VIEWPORT) -> Path:
     so ``full_page`` would only capture the first screen)."""
     before = page.viewport_size
     page.set_viewport_size(viewport)
-    page.wait_for_timeout(500)    # let Plotly re-layout to the new size
+    page.wait_for_timeout(500)  # let Plotly re-layout to the new size
     page.screenshot(path=str(path))
     page.set_viewport_size(before)
     return path
@@ -227,7 +257,8 @@ def screenshot(page, path: Path, viewport=TALL_VIEWPORT) -> Path:
 def metric_value(page, label: str) -> str:
     """The value shown by the st.metric with exactly this label."""
     metric = page.get_by_test_id("stMetric").filter(
-        has=page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True))
+        has=page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)
+    )
     return metric.get_by_test_id("stMetricValue").inner_text().strip()
 
 
@@ -235,14 +266,37 @@ def plotly_figures(page) -> list[dict]:
     """Title (as drawn), trace names/types and point counts of every Plotly chart on the page."""
     return page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')].map(gd => ({
         title: (gd.querySelector('.gtitle') || {}).textContent || '',
-        traces: (gd._fullData || []).map(t => ({name: t.name || '', type: t.type, n: t._length || 0})),
+        traces: (gd._fullData || []).map(
+            t => ({name: t.name || '', type: t.type, n: t._length || 0})),
     }))""")
 
 
-def scatter_title(page, index: int = 0) -> str:
-    """The drawn title of the index-th Plotly chart ('' until it is drawn)."""
-    return page.evaluate("""i => { const gd = document.querySelectorAll('.js-plotly-plot')[i];
-        return gd ? ((gd.querySelector('.gtitle') || {}).textContent || '') : ''; }""", index)
+# Number of points of the named trace in the first Plotly chart; -1 when there is no such trace.
+TRACE_LENGTH = """name => { const gd = document.querySelector('.js-plotly-plot');
+    const trace = gd && (gd._fullData || []).find(t => t.name === name);
+    return trace ? trace._length : -1; }"""
+
+
+def trace_length(page, name: str) -> int:
+    return page.evaluate(TRACE_LENGTH, name)
+
+
+def wait_for_trace(page, name: str, at_least: int = 1, timeout: float = 30_000) -> None:
+    """Wait until the first chart has a trace with this name and at least this many points."""
+    page.wait_for_function(
+        f"([name, n]) => ({TRACE_LENGTH})(name) >= n", arg=[name, at_least], timeout=timeout
+    )
+
+
+def wait_for_title(page, prefix: str, timeout: float = 60_000) -> None:
+    """Wait until the first Plotly chart's drawn title starts with ``prefix``."""
+    page.wait_for_function(
+        """prefix => { const gd = document.querySelector('.js-plotly-plot');
+            const title = gd && gd.querySelector('.gtitle');
+            return !!title && title.textContent.startsWith(prefix); }""",
+        arg=prefix,
+        timeout=timeout,
+    )
 
 
 def table_rows(frame) -> list[list[str]]:
@@ -253,14 +307,17 @@ def table_rows(frame) -> list[list[str]]:
         tr => [...tr.children].map(cell => cell.textContent.trim()))""")
 
 
-def pick_option(page, combobox, pattern, timeout: float = 30_000, type_text: str | None = None) -> str:
-    """Open a selectbox and click the first option matching ``pattern`` (str or regex); returns its text.
+def pick_option(
+    page, combobox, pattern, timeout: float = 30_000, type_text: str | None = None
+) -> str:
+    """Open a selectbox, click the first option matching ``pattern`` (str or regex).
 
     ``type_text`` is typed into the box first to filter long lists (their options are virtualised).
-    Retries while the options are still the ones from before the last rerun."""
+    Retries while the options are still the ones from before the last rerun; returns the
+    option's text."""
     deadline = time.monotonic() + timeout / 1000
     while True:
-        if combobox.count() != 1:        # a widget being replaced by a rerun shows twice for a moment
+        if combobox.count() != 1:  # a widget being replaced by a rerun shows twice for a moment
             page.wait_for_timeout(200)
             if time.monotonic() > deadline:
                 raise AssertionError(f"{combobox} matches {combobox.count()} elements")
@@ -271,10 +328,10 @@ def pick_option(page, combobox, pattern, timeout: float = 30_000, type_text: str
         option = page.get_by_role("option").filter(has_text=pattern).first
         try:
             option.wait_for(state="visible", timeout=2_000)
-        except Exception:
+        except PlaywrightTimeout as error:
             page.keyboard.press("Escape")
             if time.monotonic() > deadline:
-                raise AssertionError(f"no option matching {pattern!r} in {combobox}")
+                raise AssertionError(f"no option matching {pattern!r} in {combobox}") from error
             continue
         text = option.inner_text().strip()
         option.click()

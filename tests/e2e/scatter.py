@@ -1,5 +1,6 @@
 """Driving a Plotly WebGL scatter from Playwright: points are pixels on a canvas, not DOM nodes,
 so positions come from the figure's axes (``l2p``) and clicks/lassos are raw mouse events."""
+
 from __future__ import annotations
 
 import math
@@ -35,12 +36,19 @@ def set_dragmode(page, mode: str, chart: int = 0) -> None:
 
     Streamlit selects on click only in pan/zoom mode (it sets clickmode "event" for lasso/box)."""
     locator = chart_locator(page, chart)
-    if page.evaluate("i => document.querySelectorAll('.js-plotly-plot')[i]._fullLayout.dragmode", chart) == mode:
+    if (
+        page.evaluate(
+            "i => document.querySelectorAll('.js-plotly-plot')[i]._fullLayout.dragmode", chart
+        )
+        == mode
+    ):
         return
     locator.locator(".nsewdrag").first.hover()
     locator.locator(f'.modebar-btn[data-val="{mode}"]').first.click()
-    page.wait_for_function("([i, m]) => document.querySelectorAll('.js-plotly-plot')[i]._fullLayout.dragmode === m",
-                           arg=[chart, mode])
+    page.wait_for_function(
+        "([i, m]) => document.querySelectorAll('.js-plotly-plot')[i]._fullLayout.dragmode === m",
+        arg=[chart, mode],
+    )
 
 
 def _inside(plot, x, y, margin=8) -> bool:
@@ -60,9 +68,10 @@ def isolated_point(points, plot):
 
 
 def densest_disc(points, plot, radius: float):
-    """(centre, rows inside) of the disc of this pixel radius, centred on a point, holding most points."""
+    """(centre, rows inside) of the disc of this pixel radius, centred on a point,
+    that holds the most points."""
     inside = [p for p in points if _inside(plot, p[0], p[1], margin=radius + 5)]
-    step = max(1, len(inside) // 400)       # enough candidate centres, bounded work
+    step = max(1, len(inside) // 400)  # enough candidate centres, bounded work
     best = (None, [])
     for c in inside[::step]:
         rows = [q[2] for q in points if math.hypot(q[0] - c[0], q[1] - c[1]) < radius]
@@ -73,8 +82,13 @@ def densest_disc(points, plot, radius: float):
 
 def lasso(page, centre, radius: float, corners: int = 24) -> None:
     """Drag a closed lasso (a polygon approximating a circle) around ``centre``."""
-    ring = [(centre[0] + radius * math.cos(2 * math.pi * k / corners),
-             centre[1] + radius * math.sin(2 * math.pi * k / corners)) for k in range(corners + 1)]
+    ring = [
+        (
+            centre[0] + radius * math.cos(2 * math.pi * k / corners),
+            centre[1] + radius * math.sin(2 * math.pi * k / corners),
+        )
+        for k in range(corners + 1)
+    ]
     page.mouse.move(*ring[0])
     page.mouse.down()
     for x, y in ring[1:]:

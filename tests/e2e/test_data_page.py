@@ -1,4 +1,5 @@
 """Data page in the browser: a real upload through the widget, the summary, and a bad file."""
+
 from __future__ import annotations
 
 import os
@@ -39,7 +40,9 @@ def write_fake_csv(path):
 def open_upload_form(page, server):
     open_page(page, server, "Data")
     expect(page.get_by_role("heading", name=DEMO_NAME)).to_be_visible()
-    page.get_by_test_id("stExpander").filter(has_text="Load your own data").locator("summary").click()
+    page.get_by_test_id("stExpander").filter(has_text="Load your own data").locator(
+        "summary"
+    ).click()
     return page.get_by_test_id("stFileUploaderDropzoneInput")
 
 
@@ -79,8 +82,10 @@ def test_upload_csv_shows_summary(server, page, tmp_path):
     expect(page.get_by_test_id("stSidebar").get_by_text("30 users · 20 items")).to_be_visible()
     charts = page.get_by_test_id("stPlotlyChart")
     expect(charts.first).to_be_visible()
-    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= 4")
-    assert len(plotly_figures(page)) >= 4                            # ratings, long tail, activity, time
+    page.wait_for_function(
+        "() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= 4"
+    )
+    assert len(plotly_figures(page)) >= 4  # ratings, long tail, activity, time
     screenshot(page, tmp_path / "data_uploaded.png")
 
     # The new data set is the session's: other pages (and the sidebar) use it too.
@@ -90,14 +95,18 @@ def test_upload_csv_shows_summary(server, page, tmp_path):
     assert metric_value(page, "Users") == "30"
 
 
-@pytest.mark.skipif(os.environ.get("EMBEDVIZ_UPDATE_SCREENSHOTS") != "1",
-                    reason="set EMBEDVIZ_UPDATE_SCREENSHOTS=1 to refresh the README screenshot")
+@pytest.mark.skipif(
+    os.environ.get("EMBEDVIZ_UPDATE_SCREENSHOTS") != "1",
+    reason="set EMBEDVIZ_UPDATE_SCREENSHOTS=1 to refresh the README screenshot",
+)
 def test_readme_screenshot(server, new_page):
     page = new_page({"width": 1400, "height": 1250})
     open_page(page, server, "Data")
     expect(page.get_by_role("heading", name=DEMO_NAME)).to_be_visible()
-    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= 4")
-    page.wait_for_timeout(1000)     # Plotly's own transitions
+    page.wait_for_function(
+        "() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= 4"
+    )
+    page.wait_for_timeout(1000)  # Plotly's own transitions
     README_SHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(README_SHOT))
     size = README_SHOT.stat().st_size

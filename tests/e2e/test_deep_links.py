@@ -1,20 +1,22 @@
 """Deep links as the very first request on a fresh server: the page itself runs, with the menu."""
+
 from __future__ import annotations
 
 import time
 
 from playwright.sync_api import expect
 
-from .conftest import SLOW, plotly_figures, screenshot, wait_idle
+from .conftest import SLOW, plotly_figures, screenshot, wait_for_title, wait_idle
 
 MENU = ["Home", "Data", "Train", "Explore", "Neighbours", "Recommend"]
-FIRST_SCATTER_BOUND = 20.0      # target 2 s (issue 4); generous so a slow CI box is not flaky
-UMAP_READY_BOUND = 90.0         # target 15 s from server start; the first fit can compile numba code
+FIRST_SCATTER_BOUND = 20.0  # target 2 s (issue 4); generous so a slow CI box is not flaky
+UMAP_READY_BOUND = 90.0  # target 15 s from server start; the first fit can compile numba code
 
 
 def expect_page_with_menu(page, title: str) -> None:
     expect(page.get_by_role("heading", name=title, level=1)).to_be_visible(timeout=SLOW)
-    expect(page.get_by_role("heading", name="embedviz", level=1)).to_have_count(0)    # not the Home page
+    home_title = page.get_by_role("heading", name="embedviz", level=1)
+    expect(home_title).to_have_count(0)  # the deep link did not fall back to the Home page
     sidebar = page.get_by_test_id("stSidebar")
     for label in MENU:
         expect(sidebar.get_by_role("link", name=label, exact=True)).to_be_visible()
@@ -23,17 +25,21 @@ def expect_page_with_menu(page, title: str) -> None:
 def test_explore_first_on_fresh_server(fresh_server, page, tmp_path):
     opened = time.perf_counter()
     page.goto(f"{fresh_server.url}/Explore")
-    page.wait_for_function("""() => [...document.querySelectorAll('.js-plotly-plot')].some(
-        gd => (gd._fullData || []).some(t => t.type === 'scattergl' && t._length > 100))""", timeout=SLOW)
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('.js-plotly-plot')].some(
+        gd => (gd._fullData || []).some(t => t.type === 'scattergl' && t._length > 100))""",
+        timeout=SLOW,
+    )
     first_scatter = time.perf_counter() - opened
-    print(f"\nfresh server: first scatter {first_scatter:.1f} s after opening /Explore "
-          f"({opened - fresh_server.started:.1f} s after server start); title {plotly_figures(page)[0]['title']!r}")
+    print(
+        f"\nfresh server: first scatter {first_scatter:.1f} s after opening /Explore "
+        f"({opened - fresh_server.started:.1f} s after server start); "
+        f"title {plotly_figures(page)[0]['title']!r}"
+    )
     expect_page_with_menu(page, "Explore")
     screenshot(page, tmp_path / "explore_first.png")
 
-    page.wait_for_function("""() => { const gd = document.querySelector('.js-plotly-plot');
-        return gd && ((gd.querySelector('.gtitle') || {}).textContent || '').startsWith('UMAP layout'); }""",
-                           timeout=SLOW)
+    wait_for_title(page, "UMAP layout", timeout=SLOW)
     umap_ready = time.perf_counter() - fresh_server.started
     print(f"fresh server: UMAP layout in place {umap_ready:.1f} s after server start")
     screenshot(page, tmp_path / "explore_umap.png")

@@ -1,4 +1,6 @@
-"""Explore page with 100k uploaded vectors: renders, payload under 10 MB, pan/zoom/hover keep working."""
+"""Explore page with 100k uploaded vectors: it renders, the payload stays under 10 MB, and
+pan, zoom and hover keep working."""
+
 from __future__ import annotations
 
 import re
@@ -12,7 +14,7 @@ from .scatter import points_on_screen, set_dragmode
 
 N_POINTS, DIMS = 100_000, 16
 PAYLOAD_LIMIT = 10_000_000
-INTERACTION_BOUND = 10.0        # seconds for a pan, zoom or hover to show; generous for CI
+INTERACTION_BOUND = 10.0  # seconds for a pan, zoom or hover to show; generous for CI
 
 AXIS_RANGES = """() => { const L = document.querySelector('.js-plotly-plot')._fullLayout;
     return [...L.xaxis.range, ...L.yaxis.range]; }"""
@@ -43,8 +45,11 @@ def record_websocket_frames(page) -> list[tuple[float, int]]:
 
 def wait_ranges_change(page, before, timeout=30_000) -> float:
     start = time.perf_counter()
-    page.wait_for_function(f"before => JSON.stringify(({AXIS_RANGES})()) !== JSON.stringify(before)",
-                           arg=before, timeout=timeout)
+    page.wait_for_function(
+        f"before => JSON.stringify(({AXIS_RANGES})()) !== JSON.stringify(before)",
+        arg=before,
+        timeout=timeout,
+    )
     return time.perf_counter() - start
 
 
@@ -53,7 +58,9 @@ def test_explore_100k_uploaded_points(server, page, tmp_path):
     frames = record_websocket_frames(page)
     open_page(page, server, "Explore", SLOW)
     page.get_by_test_id("stRadio").filter(has_text="Layout").get_by_text("PCA", exact=True).click()
-    page.get_by_test_id("stExpander").filter(has_text="Open embeddings trained elsewhere").locator("summary").click()
+    page.get_by_test_id("stExpander").filter(has_text="Open embeddings trained elsewhere").locator(
+        "summary"
+    ).click()
     uploaders = page.get_by_test_id("stFileUploaderDropzoneInput")
     start = time.perf_counter()
     uploaders.nth(0).set_input_files(vectors)
@@ -61,17 +68,27 @@ def test_explore_100k_uploaded_points(server, page, tmp_path):
     open_button = page.get_by_role("button", name="Open these embeddings")
     expect(open_button).to_be_visible(timeout=SLOW)
     after_rerun(page, open_button.click, timeout=SLOW)
-    uploaded = page.get_by_test_id("stRadio").filter(has_text="Show").get_by_text("Uploaded embeddings", exact=True)
+    uploaded = (
+        page.get_by_test_id("stRadio")
+        .filter(has_text="Show")
+        .get_by_text("Uploaded embeddings", exact=True)
+    )
     expect(uploaded).to_be_visible(timeout=SLOW)
     print(f"\n100k: upload + validation {time.perf_counter() - start:.1f} s")
 
     frames.clear()
     start = time.perf_counter()
     uploaded.click()
-    page.wait_for_function("""n => { const gd = document.querySelector('.js-plotly-plot');
-        return gd && (gd._fullData || []).some(t => t.type === 'scattergl' && t._length === n); }""",
-                           arg=N_POINTS, timeout=SLOW)
-    page.wait_for_function("""() => document.querySelector('.js-plotly-plot .gl-container canvas') !== null""")
+    page.wait_for_function(
+        """n => { const gd = document.querySelector('.js-plotly-plot');
+            return gd && (gd._fullData || []).some(
+                t => t.type === 'scattergl' && t._length === n); }""",
+        arg=N_POINTS,
+        timeout=SLOW,
+    )
+    page.wait_for_function(
+        """() => document.querySelector('.js-plotly-plot .gl-container canvas') !== null"""
+    )
     rendered = time.perf_counter() - start
     title = plotly_figures(page)[0]["title"]
     assert title.startswith("PCA layout") and "100,000" in title, title
@@ -81,9 +98,11 @@ def test_explore_100k_uploaded_points(server, page, tmp_path):
                               (key, value) => key.startsWith('_') ? undefined : value).length; }""")
     sizes = [size for _, size in frames]
     biggest = max(frames, key=lambda frame: frame[1])
-    print(f"100k: scatter drawn {rendered:.1f} s after choosing it (figure received after "
-          f"{biggest[0] - start:.1f} s); figure JSON {figure_bytes / 1e6:.2f} MB; "
-          f"websocket: {len(sizes)} frames, {sum(sizes) / 1e6:.2f} MB")
+    print(
+        f"100k: scatter drawn {rendered:.1f} s after choosing it (figure received after "
+        f"{biggest[0] - start:.1f} s); figure JSON {figure_bytes / 1e6:.2f} MB; "
+        f"websocket: {len(sizes)} frames, {sum(sizes) / 1e6:.2f} MB"
+    )
     assert figure_bytes < PAYLOAD_LIMIT
     assert 0 < sum(sizes) < PAYLOAD_LIMIT
     screenshot(page, tmp_path / "explore_100k.png")

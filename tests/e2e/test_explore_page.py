@@ -1,50 +1,52 @@
 """Explore page in the browser: click a point, lasso a group, find an item by title."""
+
 from __future__ import annotations
 
 import re
 
 from playwright.sync_api import expect
 
-from .conftest import SLOW, open_page, plotly_figures, screenshot, wait_idle
+from .conftest import (
+    SLOW,
+    open_page,
+    plotly_figures,
+    screenshot,
+    trace_length,
+    wait_for_title,
+    wait_for_trace,
+    wait_idle,
+)
 from .scatter import densest_disc, isolated_point, lasso, points_on_screen, set_dragmode
-
-UMAP_READY = """() => { const gd = document.querySelector('.js-plotly-plot');
-    return gd && ((gd.querySelector('.gtitle') || {}).textContent || '').startsWith('UMAP layout'); }"""
 
 
 def open_explore_with_umap(page, server):
     open_page(page, server, "Explore", SLOW)
-    page.wait_for_function(UMAP_READY, timeout=SLOW)     # the first fit in a process may compile numba code
+    # the first fit in a process may compile numba code
+    wait_for_title(page, "UMAP layout", timeout=SLOW)
     wait_idle(page, SLOW)
     expect(page.get_by_role("heading", name=re.compile(r"^Selected: 0 items"))).to_be_visible()
 
 
-def wait_for_trace(page, name: str, n: int | None = None, timeout: float = 30_000) -> None:
-    """Wait until the first chart has a trace with this name (and this many points)."""
-    page.wait_for_function("""([name, n]) => { const gd = document.querySelector('.js-plotly-plot');
-        return gd && (gd._fullData || []).some(t => t.name === name && (n === null || t._length === n)); }""",
-                           arg=[name, n], timeout=timeout)
-
-
-def chart_selection(page) -> int:
-    """How many points the chart's "selected" highlight trace marks (0 when there is none)."""
-    return page.evaluate("""() => { const gd = document.querySelector('.js-plotly-plot');
-        const t = (gd._fullData || []).find(t => t.name === 'selected'); return t ? t._length : 0; }""")
+# Hover text of every point of the scatter, by global row id (customdata).
+HOVER_BY_ROW = """() => { const t = document.querySelector('.js-plotly-plot')._fullData[0];
+    return Object.fromEntries(Array.from({length: t._length},
+                                         (_, i) => [Number(t.customdata[i]), t.text[i]])); }"""
 
 
 def test_click_and_lasso_select(server, page, tmp_path):
     open_explore_with_umap(page, server)
-    titles = page.evaluate("""() => { const t = document.querySelector('.js-plotly-plot')._fullData[0];
-        return Object.fromEntries(Array.from({length: t._length}, (_, i) => [Number(t.customdata[i]), t.text[i]])); }""")
+    titles = page.evaluate(HOVER_BY_ROW)
     assert len(titles) == 3000
 
-    set_dragmode(page, "pan")            # the mode in which Streamlit selects on click
+    set_dragmode(page, "pan")  # the mode in which Streamlit selects on click
     points, plot = points_on_screen(page)
     point, gap = isolated_point(points, plot)
     assert gap > 6, "no point stands alone on screen; cannot click exactly one"
     page.mouse.click(point[0], point[1])
-    wait_for_trace(page, "selected", 1)            # the chart marks it at once (its fragment reruns)
-    expect(page.get_by_role("heading", name="Selected: 1 item", exact=True)).to_be_visible(timeout=30_000)
+    wait_for_trace(page, "selected")  # the chart marks it at once (its fragment reruns)
+    expect(page.get_by_role("heading", name="Selected: 1 item", exact=True)).to_be_visible(
+        timeout=30_000
+    )
     title = re.sub(r"<[^>]+>", "\n", titles[str(point[2])]).strip().splitlines()[0]
     table = page.get_by_test_id("stDataFrame").last
     expect(table.locator("td", has_text=title).first).to_be_attached()
@@ -55,13 +57,16 @@ def test_click_and_lasso_select(server, page, tmp_path):
     centre, rows = densest_disc(points, plot, radius=45)
     assert len(rows) > 3
     lasso(page, centre, radius=45)
-    page.wait_for_function("""() => { const gd = document.querySelector('.js-plotly-plot');
-        const t = (gd._fullData || []).find(t => t.name === 'selected'); return t && t._length > 1; }""",
-                           timeout=30_000)
-    n = chart_selection(page)
-    print(f"\nlasso: {n} items selected ({len(rows)} points inside the lasso by the figure's own coordinates)")
+    wait_for_trace(page, "selected", at_least=2)
+    n = trace_length(page, "selected")
+    print(
+        f"\nlasso: {n} items selected ({len(rows)} points inside the lasso by the figure's own "
+        "coordinates)"
+    )
     assert abs(n - len(rows)) <= max(3, 0.2 * len(rows))
-    expect(page.get_by_role("heading", name=f"Selected: {n} items", exact=True)).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("heading", name=f"Selected: {n} items", exact=True)).to_be_visible(
+        timeout=30_000
+    )
     screenshot(page, tmp_path / "explore_lasso.png")
 
 
@@ -82,7 +87,7 @@ def test_search_highlights_item(server, page, tmp_path):
     expect(matches).to_have_value(wanted)
 
     found = f"found: {wanted}"
-    wait_for_trace(page, found, 1)
+    wait_for_trace(page, found)
     names = [t["name"] for t in plotly_figures(page)[0]["traces"]]
     assert found in names
     screenshot(page, tmp_path / "explore_search.png")

@@ -1,11 +1,21 @@
-"""Neighbours page in the browser: pick an item, three lists side by side, overlap, highlighted scatter."""
+"""Neighbours page in the browser: pick an item, see three lists side by side, the overlap and
+the highlighted scatter."""
+
 from __future__ import annotations
 
 import re
 
 from playwright.sync_api import expect
 
-from .conftest import SLOW, after_rerun, metric_value, open_page, pick_option, plotly_figures, screenshot
+from .conftest import (
+    SLOW,
+    after_rerun,
+    metric_value,
+    open_page,
+    pick_option,
+    plotly_figures,
+    screenshot,
+)
 
 METRICS = ("cosine", "euclidean", "dot")
 
@@ -48,7 +58,9 @@ def test_neighbours_side_by_side(server, page, tmp_path):
     assert re.fullmatch(r"\d+ of 10", shared), shared
     for label in ("Jaccard cosine/euclidean", "Jaccard cosine/dot"):
         assert 0 <= float(metric_value(page, label)) <= 1
-    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= 2")
+    page.wait_for_function(
+        "() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= 2"
+    )
     counts = {t["name"]: t["n"] for t in lists_figure(page)["traces"]}
     assert all(counts[m] == 10 for m in METRICS), counts
     assert counts.get("query") == 1
@@ -56,7 +68,8 @@ def test_neighbours_side_by_side(server, page, tmp_path):
 
     page.get_by_test_id("stCheckbox").filter(has_text="Normalise").locator("label").click()
     caption = page.get_by_test_id("stAlert").filter(
-        has_text=re.compile(r"cosine and euclidean give (exactly )?the same list", re.IGNORECASE))
+        has_text=re.compile(r"cosine and euclidean give (exactly )?the same list", re.IGNORECASE)
+    )
     expect(caption).to_be_visible(timeout=30_000)
     assert metric_value(page, "Cosine ∩ euclidean") == "10 of 10"
     assert metric_value(page, "Jaccard cosine/euclidean") == "1.00"

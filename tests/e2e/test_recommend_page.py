@@ -1,5 +1,6 @@
 """Recommend page in the browser: a real user with reasons, a live new user, and a saved model
 that survives a server restart."""
+
 from __future__ import annotations
 
 import re
@@ -10,10 +11,12 @@ from playwright.sync_api import expect
 from .conftest import SLOW, Server, after_rerun, open_page, pick_option, screenshot, table_rows
 
 USER = "user 42"
-NEW_USER_UPDATE_BOUND = 10.0     # target 1 s (issue 6); generous so a slow CI box is not flaky
-VISIBLE_RECOMMENDATIONS = """() => { const frames = [...document.querySelectorAll('[data-testid="stDataFrame"]')]
-    .filter(df => df.offsetParent !== null && [...df.querySelectorAll('th')].some(
-        th => th.textContent.trim() === 'because you liked'));
+NEW_USER_UPDATE_BOUND = 10.0  # target 1 s (issue 6); generous so a slow CI box is not flaky
+# Text of the visible recommendation table (the one with a "because you liked" column).
+VISIBLE_RECOMMENDATIONS = """() => {
+    const frames = [...document.querySelectorAll('[data-testid="stDataFrame"]')].filter(
+        df => df.offsetParent !== null && [...df.querySelectorAll('th')].some(
+            th => th.textContent.trim() === 'because you liked'));
     return frames.length ? [...frames[0].querySelectorAll('tr')].map(
         tr => [...tr.children].map(c => c.textContent.trim()).join(' | ')).join('\\n') : ''; }"""
 
@@ -59,8 +62,13 @@ def add_liked_item(page, panel, search_text: str, measure: bool = False) -> tupl
     start = time.perf_counter()
     panel.get_by_role("button", name="Add to liked items").click()
     if measure:
-        page.wait_for_function(f"before => ({VISIBLE_RECOMMENDATIONS})() !== before && "
-                               f"({VISIBLE_RECOMMENDATIONS})() !== ''", arg=before, timeout=30_000, polling=20)
+        page.wait_for_function(
+            f"before => ({VISIBLE_RECOMMENDATIONS})() !== before && "
+            f"({VISIBLE_RECOMMENDATIONS})() !== ''",
+            arg=before,
+            timeout=30_000,
+            polling=20,
+        )
     elapsed = time.perf_counter() - start
     expect(panel.locator("strong", has_text=title).first).to_be_visible(timeout=30_000)
     return title, elapsed
@@ -79,9 +87,13 @@ def test_recommend_page(fresh_server, new_page, tmp_path):
     assert len(set(picked)) == 3, picked
     expect(panel.get_by_text(re.compile(r"fold-in [\d.]+ ms"))).to_be_visible()
     expect(panel.get_by_test_id("stDataFrame").first).to_be_visible()
-    page.wait_for_function(f"() => ({VISIBLE_RECOMMENDATIONS})().split('\\n').length === 11")   # header + 10
+    header_and_ten = f"() => ({VISIBLE_RECOMMENDATIONS})().split('\\n').length === 11"
+    page.wait_for_function(header_and_ten)
     fourth, seconds = add_liked_item(page, panel, "return", measure=True)
-    print(f"\nnew user: recommendations updated {seconds * 1000:.0f} ms after clicking Add ({fourth!r})")
+    print(
+        f"\nnew user: recommendations updated {seconds * 1000:.0f} ms after clicking Add "
+        f"({fourth!r})"
+    )
     screenshot(page, tmp_path / "recommend_new_user.png")
     assert seconds < NEW_USER_UPDATE_BOUND
 
@@ -104,13 +116,19 @@ def test_recommend_page(fresh_server, new_page, tmp_path):
         error = page.get_by_test_id("stAlert").filter(has_text="not changed")
         expect(error).to_be_visible(timeout=30_000)
         sidebar = page.get_by_test_id("stSidebar")
-        expect(sidebar.get_by_role("combobox", name="Model in use")).to_have_value("WALS (demo default)")
+        expect(sidebar.get_by_role("combobox", name="Model in use")).to_have_value(
+            "WALS (demo default)"
+        )
         screenshot(page, tmp_path / "recommend_corrupt.png")
 
         open_saved_model(page, saved)
-        expect(page.get_by_test_id("stAlert").filter(has_text=f"Loaded {saved.name}")).to_be_visible(timeout=30_000)
+        expect(
+            page.get_by_test_id("stAlert").filter(has_text=f"Loaded {saved.name}")
+        ).to_be_visible(timeout=30_000)
         after = recommendations_for(page, USER)
-        expect(sidebar.get_by_role("combobox", name="Model in use")).to_have_value(re.compile("loaded"))
+        expect(sidebar.get_by_role("combobox", name="Model in use")).to_have_value(
+            re.compile("loaded")
+        )
         screenshot(page, tmp_path / "recommend_reloaded.png")
         assert after == before
     finally:
