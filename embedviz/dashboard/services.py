@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import embedviz as ev
+from embedviz.dashboard import workers
 from embedviz.dashboard.jobs import Job
 from embedviz.dashboard.records import Dataset, Space, TrainedModel, digest_bytes
 
@@ -163,13 +164,13 @@ def pca_layout(space: Space, dims: int) -> np.ndarray:
 
 
 def umap_job(space: Space, dims: int) -> Job:
-    """UMAP layout computed off the script thread, started once per (space, dims)."""
+    """UMAP layout computed in the worker process, started once per (space, dims)."""
     key = ("umap", dims)
     with _LOCK:
         if key not in space.derived:
             vectors = space.vectors
-            space.derived[key] = Job(f"UMAP {dims}-D", lambda job: ev.project(
-                vectors, method="umap", n_components=dims, random_state=0))
+            space.derived[key] = Job(f"UMAP {dims}-D", lambda job: workers.run(
+                ev.project, vectors, method="umap", n_components=dims, random_state=0))
     return space.derived[key]
 
 
@@ -218,6 +219,9 @@ def _warm_in_background() -> None:
     """At server start: compile kernels, train the demo model, lay it out with UMAP."""
     def work():
         try:
+            workers.start()
+            import embedviz.plots  # noqa: F401  (plotly: loaded before the first page needs it)
+
             umap_job(model_space(demo_dataset(), demo_model(), "Items"), 2)
         except Exception:  # the pages report problems when they hit them themselves
             import traceback
