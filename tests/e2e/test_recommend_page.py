@@ -8,7 +8,7 @@ import time
 
 from playwright.sync_api import expect
 
-from .conftest import SLOW, Server, after_rerun, open_page, pick_option, screenshot, table_rows
+from .conftest import SLOW, Server, after_rerun, open_page, pick_option, screenshot, table_rows, wait_idle
 
 USER = "user 42"
 NEW_USER_UPDATE_BOUND = 10.0  # target 1 s (issue 6); generous so a slow CI box is not flaky
@@ -40,13 +40,29 @@ def recommendations_for(page, user: str) -> list[list[str]]:
         # the grid redraws a moment after the run: wait for the other user's list to go
         page.wait_for_function(f"shown => ({VISIBLE_RECOMMENDATIONS})() !== shown", arg=shown)
     expect(box).to_have_value(user)
-    history, recommended = table_rows(frames.nth(0)), table_rows(frames.nth(1))
+    history, recommended = _settled_tables(page, frames)
     assert "title" in history[0] and len(history) > 1, history[:2]
     assert {"title", "score", "because you liked"} <= set(recommended[0]), recommended[0]
     assert len(recommended) == 11, f"expected 10 recommendations, got {len(recommended) - 1}"
     reasons = recommended[0].index("because you liked")
     assert all(row[reasons] for row in recommended[1:]), "a recommendation without a reason"
     return recommended
+
+
+def _settled_tables(page, frames, quiet_ms: int = 700, timeout_s: float = 30):
+    """The two grids once the page has stopped rerunning and they read the same twice in a row
+    (a grid can briefly show the previous user's rows after the selectbox changed)."""
+    deadline = time.monotonic() + timeout_s
+    wait_idle(page)
+    last = (table_rows(frames.nth(0)), table_rows(frames.nth(1)))
+    while time.monotonic() < deadline:
+        page.wait_for_timeout(quiet_ms)
+        wait_idle(page)
+        now = (table_rows(frames.nth(0)), table_rows(frames.nth(1)))
+        if now == last:
+            return now
+        last = now
+    return last
 
 
 def add_liked_item(page, panel, search_text: str, measure: bool = False) -> tuple[str, float]:
