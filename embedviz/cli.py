@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from embedviz.errors import DataError
+from embedviz.model_choices import MODELS
 
 MODEL_NAMES = {"wals": "WALS", "sgd": "GradientDescentMF"}
 EXPORTS = ("items", "users", "recommendations")
@@ -27,11 +28,13 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("interactions", type=Path)
     train.add_argument("--items", type=Path, help="item metadata file (titles, genres)")
     train.add_argument("--model", choices=sorted(MODEL_NAMES), default="wals")
-    train.add_argument("--factors", type=int, default=64)
-    train.add_argument("--iterations", type=int, default=15, help="WALS iterations / SGD epochs")
-    train.add_argument("--regularization", type=float, default=0.05)
-    train.add_argument("--unobserved-weight", type=float, default=0.1, help="WALS only")
-    train.add_argument("--learning-rate", type=float, default=0.01, help="SGD only")
+    wals, sgd = MODELS["WALS"].defaults(), MODELS["Gradient-descent MF"].defaults()
+    train.add_argument("--factors", type=int, default=wals["factors"])
+    train.add_argument("--iterations", type=int, default=wals["iterations"], help="WALS iterations / SGD epochs")
+    train.add_argument("--regularization", type=float, help=f"default {wals['regularization']:g} (WALS), "
+                       f"{sgd['regularization']:g} (SGD)")
+    train.add_argument("--unobserved-weight", type=float, default=wals["unobserved_weight"], help="WALS only")
+    train.add_argument("--learning-rate", type=float, default=sgd["learning_rate"], help="SGD only")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--out", type=Path, required=True, help="model file to write (.npz)")
 
@@ -82,13 +85,16 @@ def train(args) -> int:
 
 
 def _make_model(args):
-    import embedviz as ev
-
+    """The chosen model with the app's defaults (embedviz.model_choices) and the given options."""
+    choice = MODELS["WALS" if args.model == "wals" else "Gradient-descent MF"]
+    params = {**choice.defaults(), "factors": args.factors, "random_state": args.seed}
+    if args.regularization is not None:
+        params["regularization"] = args.regularization
     if args.model == "wals":
-        return ev.WALS(factors=args.factors, iterations=args.iterations, regularization=args.regularization,
-                       unobserved_weight=args.unobserved_weight, random_state=args.seed)
-    return ev.GradientDescentMF(factors=args.factors, epochs=args.iterations, regularization=args.regularization,
-                                learning_rate=args.learning_rate, random_state=args.seed)
+        params.update(iterations=args.iterations, unobserved_weight=args.unobserved_weight)
+    else:
+        params.update(epochs=args.iterations, learning_rate=args.learning_rate)
+    return choice.cls(**params)
 
 
 def _progress(total: int):

@@ -5,7 +5,7 @@ import streamlit as st
 from embedviz import plots
 from embedviz.dashboard import services, state
 from embedviz.dashboard.sidebar import setup_page
-from embedviz.dashboard.training import MODELS, unique_name
+from embedviz.model_choices import MODELS, unique_name
 
 data = setup_page("Train", ":material/model_training:")
 st.title("Train")

@@ -10,7 +10,7 @@ import pytest
 
 import embedviz as ev
 from embedviz.dashboard import services
-from embedviz.dashboard.training import MODELS
+from embedviz.model_choices import MODELS
 from embedviz.datasets import synthetic_interactions
 
 ML = Path(__file__).resolve().parents[2] / "shared" / "data" / "ml-latest-small"

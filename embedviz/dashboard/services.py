@@ -97,7 +97,7 @@ def evaluation_split(interactions):
 
 def train_and_evaluate(data: Dataset, model_name: str, params: dict, *, name: str, job: Job | None = None) -> TrainedModel:
     """Split, fit (reporting to ``job``), evaluate next to the popularity baseline."""
-    from embedviz.dashboard.training import MODELS
+    from embedviz.model_choices import MODELS
 
     model = MODELS[model_name].cls(**params)
     train, test = evaluation_split(data.interactions)

@@ -1,6 +1,7 @@
-"""The models the Train page offers and their hyper-parameters, as one lookup table.
+"""The models the app offers and their hyper-parameters, as one lookup table.
 
-The page builds its form from this table, so adding a parameter here adds it to the UI.
+The Train page builds its form from this table and the command line takes its defaults
+from it, so adding a parameter here adds it to both.
 """
 from __future__ import annotations
 
