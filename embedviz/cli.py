@@ -77,8 +77,9 @@ def train(args) -> int:
     print(f"trained in {time.perf_counter() - start:.1f} s", flush=True)
     scores = ev.evaluate(model, train_part, test, k=10)
     baseline = ev.evaluate(ev.PopularityBaseline().fit(train_part), train_part, test, k=10)
-    print("held-out: " + ", ".join(f"{k} {v:.4f} (popularity {baseline.get(k, float('nan')):.4f})"
-                                   for k, v in scores.items() if k.startswith(("ndcg", "recall", "rmse"))))
+    print("held-out: " + ", ".join(
+        f"{k} {v:.4f}" + (f" (popularity {baseline[k]:.4f})" if k in baseline else "")
+        for k, v in scores.items() if k.startswith(("ndcg", "recall", "rmse"))))
     save_session(args.out, model, data, items, args.interactions.name)
     print(f"saved {args.out} — open it in the app on the Recommend page")
     return 0
