@@ -209,7 +209,7 @@ class FactorizationModel(Recommender):
         args = ", ".join(f"{name}={value!r}" for name, value in self.get_params().items())
         return f"{type(self).__name__}({args})"
 
-    def _validate_params(self) -> dict:  # pragma: no cover - interface
+    def _validate_params(self) -> None:  # pragma: no cover - interface
         raise NotImplementedError
 
     # ---- training
