@@ -197,6 +197,8 @@ class WALS(FactorizationModel):
         gram = w0 * fixed_gram + lam * np.eye(self.factors)
         track = row_loss is not None
         loss_out = row_loss if track else np.zeros((0, 2), dtype=np.float64)
+        if track and row_loss.shape != (solved.shape[0], 2):  # the kernels do not bounds-check
+            raise ValueError(f"row_loss must have shape ({solved.shape[0]}, 2), got {row_loss.shape}")
         if self.solver == "cholesky":
             kernels.cholesky_sweep(side.indptr, side.indices, side.weight, side.rhs, fixed, solved,
                                    gram, w0, side.chunks, track, loss_out)
