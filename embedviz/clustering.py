@@ -25,7 +25,8 @@ MIN_GENRE_LIFT = 1.25
 MAX_TITLE_CHARS = 28
 
 
-def cluster_embeddings(vectors, n_clusters: int = 12, *, random_state: int | None = 0) -> np.ndarray:
+def cluster_embeddings(vectors, n_clusters: int = 12, *,
+                       random_state: int | None = 0) -> np.ndarray:
     """k-means cluster of each row, on the unit-length vectors.
 
     Parameters

@@ -635,6 +635,13 @@ _GRAPH_DISTANCE = {
 }
 
 
+def scores_to_distances(scores: np.ndarray, metric: str) -> np.ndarray:
+    """Scores from `nearest_neighbours` as umap-learn's distances (cosine: 1 - similarity)."""
+    if metric not in _GRAPH_DISTANCE:
+        raise ValueError(f"metric must be one of {sorted(_GRAPH_DISTANCE)}, got {metric!r}")
+    return _GRAPH_DISTANCE[metric](scores)
+
+
 def exact_knn_graph(vectors, k: int = 15, metric: str = "cosine"):
     """The exact k-nearest-neighbour graph in umap-learn's ``precomputed_knn`` format.
 
@@ -656,8 +663,7 @@ def exact_knn_graph(vectors, k: int = 15, metric: str = "cosine"):
     indices : ndarray of int32, shape (n_items, min(k, n_items))
     distances : ndarray of float32, same shape
     """
-    if metric not in _GRAPH_DISTANCE:
-        raise ValueError(f"metric must be one of {sorted(_GRAPH_DISTANCE)}, got {metric!r}")
+    scores_to_distances(np.zeros(0), metric)   # checks the metric
     k = _check_k(k)
     index = NeighbourIndex(vectors, approximate_above=None)
     n = index.n_items
@@ -666,7 +672,7 @@ def exact_knn_graph(vectors, k: int = 15, metric: str = "cosine"):
         return rows[:, None].astype(np.int32), np.zeros((n, 1), np.float32)
     others, scores = index.query(rows, k=k - 1, metric=metric)
     indices = np.hstack([rows[:, None], others]).astype(np.int32)
-    distances = np.hstack([np.zeros((n, 1)), _GRAPH_DISTANCE[metric](scores)])
+    distances = np.hstack([np.zeros((n, 1)), scores_to_distances(scores, metric)])
     return indices, distances.astype(np.float32)
 
 

@@ -258,7 +258,8 @@ def test_boolean_query_is_rejected(vectors):
 
 
 def test_knn_graph_metric_must_be_a_distance(vectors):
-    with pytest.raises(ValueError, match=r"metric must be one of \['cosine', 'euclidean'\], got 'dot'"):
+    expected = r"metric must be one of \['cosine', 'euclidean'\], got 'dot'"
+    with pytest.raises(ValueError, match=expected):
         exact_knn_graph(vectors, k=5, metric="dot")
 
 
@@ -326,7 +327,8 @@ def test_explains_normalised_embeddings_give_the_same_list():
 def test_explains_similar_lengths_and_identical_lists():
     norms = np.linspace(1.0, 1.1, 20)
     caption = explain_difference({"cosine": [0, 1, 2], "dot": [0, 1, 5]}, norms=norms)
-    assert caption == "Dot product and cosine pick vectors of similar length and share 2 of 3 items."
+    assert caption == ("Dot product and cosine pick vectors of similar length and share 2 of 3 "
+                       "items.")
     caption = explain_difference({"cosine": [0, 1], "euclidean": [0, 1]}, norms=norms)
     assert caption == "Cosine and euclidean give exactly the same list here."
 

@@ -151,7 +151,8 @@ def test_unknown_method_is_rejected():
 
 
 def test_unknown_metric_is_rejected():
-    with pytest.raises(ValueError, match=r"metric must be one of \['cosine', 'euclidean'\], got 'dot'"):
+    expected = r"metric must be one of \['cosine', 'euclidean'\], got 'dot'"
+    with pytest.raises(ValueError, match=expected):
         project(np.ones((20, 3)), metric="dot")
 
 
