@@ -177,3 +177,12 @@ def test_knn_graph_too_small_is_rejected(clustered):
         project(clustered[:100], knn=knn, n_neighbors=15)
     with pytest.raises(ValueError, match=r"knn must be \(indices, distances\) of shape \(50, k\)"):
         project(clustered[:50], knn=knn)
+
+
+def test_warmup_compiles_each_path_and_reports_seconds():
+    from embedviz.projection import warmup
+
+    seconds = warmup()
+    assert {"import umap", "neighbours", "umap (parallel)", "umap (seeded)",
+            "umap (sampled)"} <= set(seconds)
+    assert all(value >= 0 for value in seconds.values())
