@@ -25,7 +25,14 @@ _EXPORTS = {
     "PopularityBaseline": "embedviz.evaluation",
     "nearest_neighbours": "embedviz.neighbours",
     "overlap_stats": "embedviz.neighbours",
+    "explain_difference": "embedviz.neighbours",
+    "NeighbourIndex": "embedviz.neighbours",
+    "exact_knn_graph": "embedviz.neighbours",
+    "METRICS": "embedviz.neighbours",
     "project": "embedviz.projection",
+    "trustworthiness": "embedviz.projection",
+    "cluster_embeddings": "embedviz.clustering",
+    "label_clusters": "embedviz.clustering",
 }
 
 __all__ = ["DataError", "Interactions", *_EXPORTS]
