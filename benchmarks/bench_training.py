@@ -1,10 +1,12 @@
 """Training speed and quality: embedviz WALS vs implicit's ALS, GradientDescentMF vs Surprise's SVD.
 
-Every fit runs in its own child process (so its peak RSS can be measured) on the
-same train/test split (per-user random 20 % hold-out, seed 0). Times exclude numba
-compilation: each child first fits both libraries on a tiny problem. Fit time is
-the median of ``--repeats`` fits. NDCG@10 is computed by `embedviz.evaluate` for
-every model (the peer's factors are wrapped), on at most ``EVAL_USERS`` test users.
+All models see the same train/test split (per-user random 20 % hold-out, seed 0).
+Quality and peak RSS come from one fit per model in its own child process. Fit time
+comes from a separate child per (embedviz model, peer) pair that fits the two
+alternately ``--repeats`` times (order swapped each round) and reports medians, so
+both see the same machine load. Times exclude numba compilation: every child first
+fits its models once on ml-latest-small. NDCG@10 is computed by `embedviz.evaluate`
+for every model (the peer's factors are wrapped), on at most ``EVAL_USERS`` test users.
 
 Run: ``python benchmarks/bench_training.py [--with-10m] [--repeats N]``; prints a
 markdown table. implicit and scikit-surprise come from requirements-bench.txt.
@@ -27,12 +29,12 @@ FACTORS, ITERATIONS, REGULARIZATION, EPOCHS = 64, 15, 0.05, 20
 EVAL_USERS = 20_000
 # name -> (n_users, n_items, n_interactions drawn) for embedviz.datasets.synthetic_interactions
 SYNTHETIC = {"synthetic 1M": (20_000, 10_000, 1_000_000), "synthetic 10M": (150_000, 40_000, 10_000_000)}
-# (dataset, model) runs; the peer of each embedviz model is measured right after it.
+# (dataset, model) rows; each embedviz model's peer (PEERS) gets its own row right after it.
 RUNS = [
-    ("ml-latest-small", "popularity"), ("ml-latest-small", "embedviz WALS"), ("ml-latest-small", "implicit ALS"),
-    ("ml-latest-small", "embedviz GradientDescentMF"), ("ml-latest-small", "surprise SVD"),
-    ("synthetic 1M", "popularity"), ("synthetic 1M", "embedviz WALS"), ("synthetic 1M", "implicit ALS"),
-    ("synthetic 10M", "popularity"), ("synthetic 10M", "embedviz WALS"), ("synthetic 10M", "implicit ALS"),
+    ("ml-latest-small", "popularity"), ("ml-latest-small", "embedviz WALS"),
+    ("ml-latest-small", "embedviz GradientDescentMF"),
+    ("synthetic 1M", "popularity"), ("synthetic 1M", "embedviz WALS"),
+    ("synthetic 10M", "popularity"), ("synthetic 10M", "embedviz WALS"),
 ]
 PEERS = {"embedviz WALS": "implicit ALS", "embedviz GradientDescentMF": "surprise SVD"}
 
@@ -81,14 +83,14 @@ class FactorScores:
         return scores
 
 
-def fit_embedviz_wals(train, warm):
+def fit_embedviz_wals(train):
     from embedviz.models.wals import WALS
 
     model = WALS(factors=FACTORS, iterations=ITERATIONS, regularization=REGULARIZATION, random_state=0)
-    return (lambda data: model.fit(data)), (lambda: model), warm
+    return (lambda data: model.fit(data)), (lambda: model)
 
 
-def fit_implicit(train, warm):
+def fit_implicit(train):
     from implicit.cpu.als import AlternatingLeastSquares
     from threadpoolctl import threadpool_limits
 
@@ -101,17 +103,17 @@ def fit_implicit(train, warm):
                                                       regularization=REGULARIZATION, num_threads=2, random_state=0)
             holder["model"].fit(data.matrix, show_progress=False)
 
-    return fit, lambda: FactorScores(holder["model"].user_factors, holder["model"].item_factors), warm
+    return fit, lambda: FactorScores(holder["model"].user_factors, holder["model"].item_factors)
 
 
-def fit_embedviz_gd(train, warm):
+def fit_embedviz_gd(train):
     from embedviz.models.gradient_descent import GradientDescentMF
 
     model = GradientDescentMF(factors=FACTORS, epochs=EPOCHS, random_state=0)
-    return (lambda data: model.fit(data)), (lambda: model), warm
+    return (lambda data: model.fit(data)), (lambda: model)
 
 
-def fit_surprise(train, warm):
+def fit_surprise(train):
     holder = {}
 
     def fit(data):
@@ -143,7 +145,7 @@ def fit_surprise(train, warm):
 
         return FactorScores(users, items, user_bias, item_bias, predict)
 
-    return fit, scorer, warm
+    return fit, scorer
 
 
 def _known(to_inner, raw) -> bool:
@@ -154,11 +156,11 @@ def _known(to_inner, raw) -> bool:
         return False
 
 
-def fit_popularity(train, warm):
+def fit_popularity(train):
     from embedviz.evaluation import PopularityBaseline
 
     model = PopularityBaseline()
-    return (lambda data: model.fit(data)), (lambda: model), warm
+    return (lambda data: model.fit(data)), (lambda: model)
 
 
 FITTERS = {
@@ -167,26 +169,47 @@ FITTERS = {
 }
 
 
-def run_child(dataset: str, model_name: str, repeats: int) -> dict:
-    """Fit one model ``repeats`` times on one dataset; time, evaluate, report peak RSS."""
-    from embedviz.evaluation import evaluate
+def prepared(dataset: str, model_names) -> tuple:
+    """The split, plus each model's (fit, scorer) already run once on ml-latest-small.
+
+    The first fit compiles / loads numba kernels and warms the peers' code paths, so
+    it is kept out of the timings.
+    """
     from embedviz.models import warmup
 
-    warmup()  # numba kernels: load/compile outside the timed region
+    warmup()
     train, test = load_split(dataset)
-    tiny, _ = load_split("ml-latest-small") if ML_SMALL.exists() else (None, None)
-    fit, scorer, _ = FITTERS[model_name](train, None)
-    if tiny is not None and model_name != "popularity":
-        FITTERS[model_name](tiny, None)[0](tiny)  # warm the peer's code paths too
-    rss_before = _peak_rss_mb()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fit(train)
-        times.append(time.perf_counter() - start)
+    tiny, _ = load_split("ml-latest-small") if ML_SMALL.exists() else (train, None)
+    for name in model_names:
+        FITTERS[name](tiny)[0](tiny)
+    return train, test, {name: FITTERS[name](train) for name in model_names}
+
+
+def run_model_child(dataset: str, model_name: str) -> dict:
+    """One fit: quality on the test split and the child's peak RSS."""
+    from embedviz.evaluation import evaluate
+
+    train, test, fitters = prepared(dataset, [model_name])
+    fit, scorer = fitters[model_name]
+    start = time.perf_counter()
+    fit(train)
+    seconds = time.perf_counter() - start
     metrics = evaluate(scorer(), train, evaluation_slice(test), k=10)
-    return {"fit_s": float(np.median(times)), "ndcg": metrics["ndcg@10"], "rmse": metrics.get("rmse"),
-            "peak_rss_mb": _peak_rss_mb(), "rss_before_mb": rss_before, "nnz": train.nnz}
+    return {"fit_s": seconds, "ndcg": metrics["ndcg@10"], "rmse": metrics.get("rmse"),
+            "peak_rss_mb": _peak_rss_mb(), "nnz": train.nnz}
+
+
+def run_timing_child(dataset: str, ours: str, peer: str, repeats: int) -> dict:
+    """Median fit time of ``ours`` and ``peer``, fitted alternately (order swapped each round)
+    so both see the same machine load."""
+    train, _, fitters = prepared(dataset, [ours, peer])
+    times = {ours: [], peer: []}
+    for round_ in range(repeats):
+        for name in ((ours, peer) if round_ % 2 == 0 else (peer, ours)):
+            start = time.perf_counter()
+            fitters[name][0](train)
+            times[name].append(time.perf_counter() - start)
+    return {name: float(np.median(values)) for name, values in times.items()}
 
 
 def _peak_rss_mb() -> float:
@@ -196,11 +219,11 @@ def _peak_rss_mb() -> float:
 # --------------------------------------------------------------------------- parent side
 
 
-def measure(dataset: str, model_name: str, repeats: int) -> dict:
-    command = [sys.executable, __file__, "--child", json.dumps([dataset, model_name]), "--repeats", str(repeats)]
+def child(*args) -> dict:
+    command = [sys.executable, __file__, "--child", json.dumps(args)]
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=False)
     if done.returncode != 0:
-        raise RuntimeError(f"{dataset} / {model_name} failed:\n{done.stderr[-2000:]}")
+        raise RuntimeError(f"{args} failed:\n{done.stderr[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -220,20 +243,31 @@ def table(results: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--with-10m", action="store_true", help="include the 10M-interaction synthetic set")
-    parser.add_argument("--repeats", type=int, default=3, help="fits per measurement (median reported)")
+    parser.add_argument("--repeats", type=int, default=3, help="timed fits per model (median reported; 1 for 10M)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(run_child(*json.loads(args.child), args.repeats)))
+        kind, *rest = json.loads(args.child)
+        print(json.dumps(CHILDREN[kind](*rest)))
         return
     results = {}
     for dataset, model_name in RUNS:
         if (dataset == "ml-latest-small" and not ML_SMALL.exists()) or ("10M" in dataset and not args.with_10m):
             continue
-        repeats = 1 if ("10M" in dataset or model_name == "popularity") else args.repeats
-        results[(dataset, model_name)] = measure(dataset, model_name, repeats)
+        results[(dataset, model_name)] = child("model", dataset, model_name)
         print(f"  {dataset} / {model_name}: {results[(dataset, model_name)]}", file=sys.stderr, flush=True)
+        peer = PEERS.get(model_name)
+        if peer:
+            repeats = 1 if "10M" in dataset else args.repeats
+            paired = child("timing", dataset, model_name, peer, repeats)
+            print(f"  {dataset} timing: {paired}", file=sys.stderr, flush=True)
+            results[(dataset, model_name)]["fit_s"] = paired[model_name]
+            results[(dataset, peer)] = {**child("model", dataset, peer), "fit_s": paired[peer]}
+            print(f"  {dataset} / {peer}: {results[(dataset, peer)]}", file=sys.stderr, flush=True)
     print(table(results))
+
+
+CHILDREN = {"model": run_model_child, "timing": run_timing_child}
 
 
 if __name__ == "__main__":
