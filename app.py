@@ -2,6 +2,7 @@
 import streamlit as st
 
 from embedviz.dashboard import state
+from embedviz.dashboard.safe import md
 from embedviz.dashboard.sidebar import setup_page
 
 data = setup_page("Home", ":material/home:")
@@ -16,8 +17,8 @@ st.markdown(
 )
 
 matrix = data.interactions
-a, b, c, d = st.columns(4)
-a.metric("Data set", data.name if len(data.name) < 28 else data.name[:25] + "…")
+st.markdown(f"#### Data set in use: {md(data.name)}")
+b, c, d = st.columns(3)
 b.metric("Users", f"{matrix.n_users:,}")
 c.metric("Items", f"{matrix.n_items:,}")
 d.metric("Interactions", f"{matrix.nnz:,}")
@@ -27,7 +28,7 @@ if trained is not None:
     ndcg = next((v for k, v in trained.metrics.items() if k.startswith("ndcg")), None)
     base = next((v for k, v in trained.baseline_metrics.items() if k.startswith("ndcg")), None)
     if ndcg is not None and base is not None:
-        st.success(f"Model in use: **{trained.name}** — NDCG@10 {ndcg:.3f} on held-out interactions "
+        st.success(f"Model in use: **{md(trained.name)}** — NDCG@10 {ndcg:.3f} on held-out interactions "
                    f"(popularity baseline {base:.3f}).", icon=":material/check_circle:")
 
 st.markdown("#### Where to go")

@@ -3,6 +3,7 @@ import streamlit as st
 
 from embedviz import plots
 from embedviz.dashboard import state, uploads
+from embedviz.dashboard.safe import md
 from embedviz.dashboard.sidebar import setup_page
 from embedviz.errors import DataError
 
@@ -27,10 +28,10 @@ with st.expander("Load your own data", expanded=False, icon=":material/upload:")
     try:
         raw = uploads.read_upload(interactions_file, "interactions", uploads.HEADER_CHOICES[header])
     except DataError as error:
-        st.error(f"Could not read this file: {error}", icon=":material/error:")
+        st.error(f"Could not read this file: {md(error)}", icon=":material/error:")
         raw = None
     if raw is not None:
-        st.markdown(f"**{raw.name}** — first rows as read:")
+        st.markdown(f"**{md(raw.name)}** — first rows as read:")
         st.dataframe(uploads.preview(raw.frame), hide_index=True)
         with st.form("mapping"):
             options = [uploads.NOT_MAPPED, *map(str, raw.frame.columns)]
@@ -47,15 +48,15 @@ with st.expander("Load your own data", expanded=False, icon=":material/upload:")
             try:
                 new = uploads.build_dataset(raw, mapping, uploads.KIND_CHOICES[kind], metadata_file)
             except DataError as error:
-                st.error(f"{error}\n\nThe data set in use was not changed.", icon=":material/error:")
+                st.error(f"{md(error)}\n\nThe data set in use was not changed.", icon=":material/error:")
             else:
                 state.set_dataset(new)
-                state.flash(f"Loaded {new.name}: {new.interactions.n_users:,} users, {new.interactions.n_items:,} "
+                state.flash(f"Loaded {md(new.name)}: {new.interactions.n_users:,} users, {new.interactions.n_items:,} "
                             f"items. Train a model on it on the Train page.")
                 st.rerun()   # redraw everything, the sidebar included, for the new data set
 
 state.show_flash()
-st.subheader(data.name)
+st.subheader(md(data.name))
 matrix = data.interactions
 a, b, c, d = st.columns(4)
 a.metric("Users", f"{matrix.n_users:,}")

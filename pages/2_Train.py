@@ -4,6 +4,7 @@ import streamlit as st
 
 from embedviz import plots
 from embedviz.dashboard import services, state
+from embedviz.dashboard.safe import md
 from embedviz.dashboard.sidebar import setup_page
 from embedviz.model_choices import MODELS, unique_name
 
@@ -47,7 +48,7 @@ def show_job() -> None:
     if history:
         st.plotly_chart(plots.loss_curve(history, job.total))
     if job.status == "failed":
-        st.error(f"Training failed: {job.error}", icon=":material/error:")
+        st.error(f"Training failed: {md(job.error)}", icon=":material/error:")
     elif not job.running and not jobs.get("train_saved"):
         jobs["train_saved"] = True
         if job.result is not None:

@@ -4,6 +4,7 @@ import streamlit as st
 
 from embedviz import catalogue, plots
 from embedviz.dashboard import explore, services
+from embedviz.dashboard.safe import md
 from embedviz.dashboard.sidebar import require_model, setup_page
 from embedviz.errors import DataError
 
@@ -25,7 +26,7 @@ with st.expander("Open embeddings trained elsewhere", icon=":material/upload:"):
         try:
             explore.open_external(vectors_file, metadata_file)
         except DataError as error:
-            st.error(f"{error}\n\nNothing was changed.", icon=":material/error:")
+            st.error(f"{md(error)}\n\nNothing was changed.", icon=":material/error:")
 
 sources = list(services.SPACES) + (["Uploaded embeddings"] if explore.external_space() else [])
 top = st.columns([3, 2, 1])
@@ -68,7 +69,7 @@ def draw() -> None:
         if job.status == "finished":
             xy, note = job.result, "UMAP layout"
         elif job.status == "failed":
-            st.error(f"UMAP failed ({job.error}); showing PCA instead.")
+            st.error(f"UMAP failed ({md(job.error)}); showing PCA instead.")
         else:
             st.info(f"Computing the UMAP layout ({job.elapsed:.0f} s so far) — the PCA layout is shown meanwhile "
                     "and will be replaced automatically.", icon=":material/hourglass_top:")

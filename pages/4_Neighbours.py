@@ -4,6 +4,7 @@ import streamlit as st
 
 from embedviz import catalogue, plots
 from embedviz.dashboard import links, neighbours_view as view, services, state
+from embedviz.dashboard.safe import md
 from embedviz.dashboard.sidebar import require_model, setup_page
 from embedviz.neighbours import METRICS
 
@@ -36,7 +37,7 @@ lists = view.neighbour_lists(space, trained, mode, query, int(k), normalise, exc
 norms = np.linalg.norm(services.neighbour_index(space, normalised=normalise).vectors, axis=1)
 stats = view.statistics(lists, space.popularity, norms)
 
-st.markdown(f"#### Neighbours of **{label}**")
+st.markdown(f"#### Neighbours of **{md(label)}**")
 st.info(view.caption(lists, space.popularity, norms), icon=":material/lightbulb:")
 cols = st.columns(4)
 cols[0].metric("Cosine ∩ euclidean", f"{stats[('cosine', 'euclidean')]['shared']} of {len(lists['cosine'][0])}",

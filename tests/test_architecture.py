@@ -57,3 +57,11 @@ def test_streamlit_config_keeps_protections_on():
     assert config["server"]["maxUploadSize"] <= 1000
     assert config["browser"]["gatherUsageStats"] is False
     assert config["client"]["showErrorDetails"] == "none"
+
+
+def test_markdown_escape_shows_user_text_literally():
+    from embedviz.dashboard.safe import md
+
+    assert md("![x](http://e.vil/a.png) :red[boo] $x$") == (
+        r"\!\[x\]\(http\://e\.vil/a\.png\) \:red\[boo\] \$x\$")
+    assert md("Toy Story (1995)") == r"Toy Story \(1995\)"

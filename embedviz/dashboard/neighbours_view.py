@@ -8,6 +8,7 @@ import streamlit as st
 from embedviz import catalogue
 from embedviz.dashboard import services
 from embedviz.dashboard.records import Dataset, Space, TrainedModel
+from embedviz.dashboard.safe import md
 from embedviz.neighbours import METRICS
 
 LIST_COLUMNS = {
@@ -52,7 +53,7 @@ def _index_of(ids: np.ndarray, wanted) -> int | None:
         return None
     hits = np.flatnonzero(np.asarray(ids).astype(str) == str(wanted))
     if hits.size == 0:
-        st.warning(f"The link asks for {wanted!r}, which is not in the data set loaded now; showing a default.")
+        st.warning(f"The link asks for {md(repr(wanted))}, which is not in the data set loaded now; showing a default.")
         return None
     return int(hits[0])
 

@@ -9,6 +9,7 @@ import streamlit as st
 from embedviz import catalogue
 from embedviz.dashboard import services, state
 from embedviz.dashboard.records import Dataset, TrainedModel
+from embedviz.dashboard.safe import md
 from embedviz.errors import DataError
 
 USER_KEY = "rec_user"
@@ -31,7 +32,7 @@ def pick_user(data: Dataset, from_link) -> int:
     if USER_KEY not in st.session_state:
         hits = np.flatnonzero(ids.astype(str) == str(from_link)) if from_link is not None else []
         if from_link is not None and len(hits) == 0:
-            st.warning(f"The link asks for user {from_link!r}, who is not in the data set loaded now.")
+            st.warning(f"The link asks for user {md(repr(from_link))}, who is not in the data set loaded now.")
         st.session_state[USER_KEY] = int(hits[0]) if len(hits) else 0
     left, right = st.columns([4, 1], vertical_alignment="bottom")
     right.button("Random user", icon=":material/casino:", on_click=_random_user, args=(len(ids),))
@@ -64,7 +65,7 @@ def pick_liked_items(data: Dataset, titles: np.ndarray) -> tuple[list[int], list
     values = []
     for item in list(chosen):
         left, middle, right = st.columns([5, 3, 1], vertical_alignment="center")
-        left.markdown(f"**{titles[item]}**")
+        left.markdown(f"**{md(titles[item])}**")
         if explicit:
             values.append(middle.slider("rating", top / 10, top, top, top / 10, key=f"rate_{item}",
                                         label_visibility="collapsed"))
@@ -128,7 +129,7 @@ def safe_load_session(uploaded) -> None:
     try:
         load_session_file(uploaded)
     except DataError as error:
-        st.error(f"{error}\n\nThe data set and model in use were not changed.", icon=":material/error:")
+        st.error(f"{md(error)}\n\nThe data set and model in use were not changed.", icon=":material/error:")
     else:
-        state.flash(f"Loaded {uploaded.name}.")
+        state.flash(f"Loaded {md(uploaded.name)}.")
         st.rerun()   # redraw everything, the sidebar included, for the loaded data set and model

@@ -4,6 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from embedviz.dashboard import services, state
+from embedviz.dashboard.safe import md
 
 PAGES = (
     ("app.py", "Home", ":material/home:"),
@@ -32,7 +33,7 @@ def setup_page(title: str, icon: str = ":material/scatter_plot:"):
 
 def _dataset_summary(data) -> None:
     st.caption("Data set")
-    st.markdown(f"**{data.name}**")
+    st.markdown(f"**{md(data.name)}**")
     st.caption(f"{data.interactions.n_users:,} users · {data.interactions.n_items:,} items · "
                f"{data.interactions.nnz:,} interactions")
 

@@ -1,6 +1,7 @@
 """AppTest helpers: every page is reached from app.py with switch_page, as a visitor would."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,8 @@ def open_page(path: str | None = None) -> AppTest:
 
 
 def errors(at: AppTest) -> list[str]:
-    return [e.value for e in at.error]
+    """Error texts as a visitor reads them (user text in them is markdown-escaped by the app)."""
+    return [re.sub(r"\\(.)", r"\1", e.value) for e in at.error]
 
 
 def metric(at: AppTest, label: str) -> str:
