@@ -8,8 +8,8 @@ both see the same machine load. Times exclude numba compilation: every child fir
 fits its models once on ml-latest-small. NDCG@10 is computed by `embedviz.evaluate`
 for every model (the peer's factors are wrapped), on at most ``EVAL_USERS`` test users.
 
-Run: ``python benchmarks/bench_training.py [--with-10m] [--repeats N]``; prints a
-markdown table. implicit and scikit-surprise come from requirements-bench.txt.
+Run: ``python benchmarks/bench_training.py [--with-10m] [--repeats N] [--datasets NAMES]``;
+prints a markdown table. implicit and scikit-surprise come from requirements-bench.txt.
 """
 from __future__ import annotations
 
@@ -244,6 +244,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--with-10m", action="store_true", help="include the 10M-interaction synthetic set")
     parser.add_argument("--repeats", type=int, default=3, help="timed fits per model (median reported; 1 for 10M)")
+    parser.add_argument("--datasets", help="comma-separated subset, e.g. 'synthetic 10M' (default: all)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -252,7 +253,9 @@ def main() -> None:
         return
     results = {}
     for dataset, model_name in RUNS:
-        if (dataset == "ml-latest-small" and not ML_SMALL.exists()) or ("10M" in dataset and not args.with_10m):
+        wanted = args.datasets is None or dataset in args.datasets.split(",")
+        if not wanted or (dataset == "ml-latest-small" and not ML_SMALL.exists()) or (
+                "10M" in dataset and not (args.with_10m or args.datasets)):
             continue
         results[(dataset, model_name)] = child("model", dataset, model_name)
         print(f"  {dataset} / {model_name}: {results[(dataset, model_name)]}", file=sys.stderr, flush=True)

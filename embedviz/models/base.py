@@ -305,7 +305,8 @@ class FactorizationModel(Recommender):
             user = int(check_indices("user_index", user_index_or_history, self.train_matrix_.shape[0], "user"))
             row = self.train_matrix_[user]
             return row.indices.astype(np.int64), row.data.astype(np.float32)
-        items = check_indices("item_indices", np.atleast_1d(user_index_or_history), self.train_matrix_.shape[1], "item")
+        n_items = self.train_matrix_.shape[1]
+        items = check_indices("item_indices", np.atleast_1d(user_index_or_history), n_items, "item")
         if values is None:
             return items, None
         values = np.asarray(values, dtype=np.float32)
@@ -365,7 +366,9 @@ def as_interactions(data) -> Interactions:
             matrix, np.arange(matrix.shape[0]), np.arange(matrix.shape[1]), detect_kind(matrix.data), None
         )
     else:
-        raise ValueError(f"interactions must be an embedviz Interactions or a scipy sparse matrix, got {type(data).__name__}")
+        raise ValueError(
+            f"interactions must be an embedviz Interactions or a scipy sparse matrix, got {type(data).__name__}"
+        )
     check_usable(data, "training data")
     if matrix.nnz == 0:
         raise DataError("training data: the matrix has no interactions")
@@ -466,7 +469,9 @@ def _read_arrays(archive) -> dict:
                 ) from None
             raise DataError(f"model file: array {name!r} is unreadable ({error})") from None
         except (zipfile.BadZipFile, EOFError, OSError, zlib.error) as error:
-            raise DataError(f"model file: truncated or corrupt .npz archive; array {name!r} unreadable ({error})") from None
+            raise DataError(
+                f"model file: truncated or corrupt .npz archive; array {name!r} unreadable ({error})"
+            ) from None
     return arrays
 
 
@@ -531,7 +536,9 @@ def _restore_fitted(model: FactorizationModel, arrays: dict) -> None:
 def _restore_matrix(arrays: dict, n_users: int, n_items: int) -> sp.csr_matrix:
     indptr, indices, data = arrays["train_indptr"], arrays["train_indices"], arrays["train_data"]
     if indptr.shape != (n_users + 1,):
-        raise DataError(f"model file: train_indptr has shape {indptr.shape}, expected ({n_users + 1},) for {n_users} users")
+        raise DataError(
+            f"model file: train_indptr has shape {indptr.shape}, expected ({n_users + 1},) for {n_users} users"
+        )
     if indices.shape != data.shape or indices.ndim != 1 or indptr[-1] != indices.shape[0] or indptr[0] != 0:
         raise DataError(
             f"model file: training matrix parts disagree: train_indices {indices.shape}, "

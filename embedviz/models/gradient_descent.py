@@ -204,7 +204,9 @@ class GradientDescentMF(FactorizationModel):
         users = np.atleast_1d(check_indices("user_indices", user_indices, self.user_bias_.shape[0], "user"))
         items = np.atleast_1d(check_indices("item_indices", item_indices, self.item_bias_.shape[0], "item"))
         if users.shape != items.shape:
-            raise ValueError(f"user_indices and item_indices must have the same shape, got {users.shape} and {items.shape}")
+            raise ValueError(
+                f"user_indices and item_indices must have the same shape, got {users.shape} and {items.shape}"
+            )
         predicted = kernels.predict_pairs(users.ravel(), items.ravel(), self.user_factors_, self.item_factors_,
                                           self.user_bias_, self.item_bias_, self.global_bias_)
         return np.clip(predicted, self.rating_min_, self.rating_max_).reshape(users.shape)
