@@ -31,9 +31,6 @@ class Dataset:
     def titles(self) -> np.ndarray:
         return self.items["title"].astype(str).to_numpy()
 
-    def title_of(self, index: int) -> str:
-        return str(self.items["title"].iat[index])
-
 
 @dataclass(eq=False)
 class TrainedModel:
