@@ -119,7 +119,7 @@ def test_block_structure_is_recovered():
 
 def test_fold_in_of_a_training_user_matches_its_learned_vector():
     matrix = block_matrix()
-    model = WALS(factors=3, iterations=60, solver="cholesky", random_state=0).fit(matrix)
+    model = WALS(factors=3, iterations=200, solver="cholesky", random_state=0).fit(matrix)
     for user in (0, 20):
         row = matrix[user]
         vector = model.fold_in(row.indices, row.data)

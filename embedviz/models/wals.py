@@ -126,15 +126,12 @@ class WALS(FactorizationModel):
     # ---- training
 
     def _fit(self, data: Interactions, callback: Callback | None) -> None:
-        by_user = self._user_side(data.matrix)
+        by_user, observed_constant = self._user_side(data.matrix)
         by_item = _transpose_side(by_user, data.n_items)
-        confidence = by_user.weight.astype(np.float64) + self.unobserved_weight
-        observed_constant = float(np.sum(by_user.rhs.astype(np.float64) ** 2 / confidence))
-
         rng = np.random.default_rng(self.random_state)
         k = self.factors
-        users = (rng.standard_normal((data.n_users, k)) * _INIT_SCALE).astype(np.float32)
-        items = (rng.standard_normal((data.n_items, k)) * _INIT_SCALE).astype(np.float32)
+        users = rng.standard_normal((data.n_users, k), dtype=np.float32) * np.float32(_INIT_SCALE)
+        items = rng.standard_normal((data.n_items, k), dtype=np.float32) * np.float32(_INIT_SCALE)
         self._item_gram = None
         # The CG solver works in a rotated basis (see _half_sweep); ``rotation`` maps the
         # current coordinates back to the original ones: original = current @ rotation.T.
@@ -159,7 +156,8 @@ class WALS(FactorizationModel):
             back = rotation.T.astype(np.float32)
             self.user_factors_, self.item_factors_ = users @ back, items @ back
 
-    def _user_side(self, matrix: sp.csr_matrix) -> _Side:
+    def _user_side(self, matrix: sp.csr_matrix) -> tuple[_Side, float]:
+        """The entries by user, and the loss's constant part sum(c t^2)."""
         confidence, target = self._confidence_and_target(matrix.data, "training data")
         with np.errstate(over="ignore"):
             weight = (confidence - self.unobserved_weight).astype(np.float32)
@@ -170,7 +168,8 @@ class WALS(FactorizationModel):
                 "lower alpha (or use confidence='log')"
             )
         indptr = matrix.indptr.astype(np.int64)
-        return _Side(indptr, matrix.indices.astype(np.int32), weight, rhs, _balanced_chunks(indptr))
+        side = _Side(indptr, matrix.indices.astype(np.int32), weight, rhs, _balanced_chunks(indptr))
+        return side, float(confidence @ np.square(target, dtype=np.float64))
 
     def _confidence_and_target(self, values: np.ndarray, source: str) -> tuple[np.ndarray, np.ndarray]:
         """Per-entry confidence c (float64) and target t (float32) for values (n,)."""
