@@ -82,6 +82,45 @@ def _max_row_nnz(indptr, first, last):
 
 
 @njit(fastmath=True, cache=True, error_model="numpy")
+def _entry_pass(start, end, indices, weight, rhs, Y, v, out, dots, residual):
+    """One pass over a row's entries: ``dots[n - start] = y_n.v`` and ``out += c_n y_n``.
+
+    ``c_n = rhs_n - weight_n dots_n`` when ``residual`` (the b - A x pass), else
+    ``weight_n dots_n`` (the A p pass). Entries go four at a time so ``out`` is read
+    and written once per four factor rows: updating it once per row stalled on
+    store-to-load forwarding (measured 30 % slower).
+    """
+    k = v.shape[0]
+    n = start
+    while n + 4 <= end:
+        for ahead in range(n + _PREFETCH_DISTANCE, n + _PREFETCH_DISTANCE + 4):
+            _prefetch_row(Y, indices, ahead, end)
+        j0, j1, j2, j3 = indices[n], indices[n + 1], indices[n + 2], indices[n + 3]
+        s0 = s1 = s2 = s3 = np.float32(0.0)
+        for f in range(k):
+            vf = v[f]
+            s0 += Y[j0, f] * vf
+            s1 += Y[j1, f] * vf
+            s2 += Y[j2, f] * vf
+            s3 += Y[j3, f] * vf
+        dots[n - start], dots[n + 1 - start], dots[n + 2 - start], dots[n + 3 - start] = s0, s1, s2, s3
+        c0, c1, c2, c3 = weight[n] * s0, weight[n + 1] * s1, weight[n + 2] * s2, weight[n + 3] * s3
+        if residual:
+            c0, c1, c2, c3 = rhs[n] - c0, rhs[n + 1] - c1, rhs[n + 2] - c2, rhs[n + 3] - c3
+        for f in range(k):
+            out[f] += c0 * Y[j0, f] + c1 * Y[j1, f] + c2 * Y[j2, f] + c3 * Y[j3, f]
+        n += 4
+    while n < end:
+        j = indices[n]
+        s = _dot(Y[j], v)
+        dots[n - start] = s
+        c = rhs[n] - weight[n] * s if residual else weight[n] * s
+        for f in range(k):
+            out[f] += c * Y[j, f]
+        n += 1
+
+
+@njit(fastmath=True, cache=True, error_model="numpy")
 def _cg_row(start, end, indices, weight, rhs, Y, x, diag, cg_steps, r, p, ap, d, e):
     """Warm-started conjugate gradient for one row; updates ``x`` in place.
 
@@ -93,14 +132,7 @@ def _cg_row(start, end, indices, weight, rhs, Y, x, diag, cg_steps, r, p, ap, d,
     k = x.shape[0]
     for f in range(k):
         r[f] = -diag[f] * x[f]
-    for n in range(start, end):
-        _prefetch_row(Y, indices, n + _PREFETCH_DISTANCE, end)
-        y = Y[indices[n]]
-        dn = _dot(y, x)
-        d[n - start] = dn
-        coef = rhs[n] - weight[n] * dn
-        for f in range(k):
-            r[f] += coef * y[f]
+    _entry_pass(start, end, indices, weight, rhs, Y, x, r, d, True)
     for f in range(k):
         p[f] = r[f]
     rs_old = _dot(r, r)
@@ -109,14 +141,7 @@ def _cg_row(start, end, indices, weight, rhs, Y, x, diag, cg_steps, r, p, ap, d,
             break
         for f in range(k):
             ap[f] = diag[f] * p[f]
-        for n in range(start, end):
-            _prefetch_row(Y, indices, n + _PREFETCH_DISTANCE, end)
-            y = Y[indices[n]]
-            en = _dot(y, p)
-            e[n - start] = en
-            coef = weight[n] * en
-            for f in range(k):
-                ap[f] += coef * y[f]
+        _entry_pass(start, end, indices, weight, rhs, Y, p, ap, e, False)
         alpha = rs_old / _dot(p, ap)
         for f in range(k):
             x[f] += alpha * p[f]
