@@ -146,7 +146,7 @@ def show_selection() -> None:
         left.page_link("pages/4_Neighbours.py", label="Compare this item's neighbours", icon=":material/hub:")
         left.page_link("pages/5_Recommend.py", label="Build a new user from these items", icon=":material/recommend:")
     if right.button("Clear selection"):
-        explore.store_selection("none", 0, from_model)
+        explore.clear_selection(from_model)
         st.rerun()
 
 

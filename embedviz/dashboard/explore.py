@@ -50,6 +50,13 @@ def store_selection(chart_key: str, n_items: int, from_model: bool) -> None:
         st.session_state["ev_external_selection"] = items
 
 
+def clear_selection(from_model: bool) -> None:
+    if from_model:
+        state.set_selection([])
+    else:
+        st.session_state["ev_external_selection"] = []
+
+
 def selected_rows(from_model: bool) -> list[int]:
     return state.selection() if from_model else list(st.session_state.get("ev_external_selection", []))
 
