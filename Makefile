@@ -31,7 +31,7 @@ warm: $(VENV)/.warmed
 
 run: $(VENV)/.installed $(VENV)/.warmed
 	@echo "embedviz: open http://localhost:$(PORT) in your browser (Ctrl+C stops the server)"
-	$(PY) -m streamlit run app.py --server.port=$(PORT)
+	$(PY) -m embedviz.dashboard.serve --server.port=$(PORT)
 
 test: $(VENV)/.installed-dev $(VENV)/.warmed
 	$(PY) -m pytest

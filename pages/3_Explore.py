@@ -94,7 +94,7 @@ def draw() -> None:
         density=density, title=note)
     if target is not None:
         _centre(fig, xy[target])
-    st.plotly_chart(fig, key="explore_scatter", on_select=lambda: explore.store_selection(
+    explore.scatter_chart(fig, key="explore_scatter", on_select=lambda: explore.store_selection(
         "explore_scatter", int((~space.is_user).sum()), from_model), selection_mode=("points", "box", "lasso"))
     downloads(xy, fig)
     show_selection()

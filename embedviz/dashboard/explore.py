@@ -1,6 +1,9 @@
 """Explore-page pieces that touch session state: uploaded spaces and the scatter selection."""
 from __future__ import annotations
 
+import base64
+import time
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -77,3 +80,25 @@ def projection_csv(space: Space, xy: np.ndarray) -> bytes:
     for axis, column in zip("xyz", xy.T):
         frame[axis] = column
     return safe_text_frame(frame).to_csv(index=False).encode()
+
+
+# A first visit waits ~1.5 s for the browser to load and start Plotly.js (a 4.7 MB bundle). During a
+# session's first seconds the scatter comes with a server-drawn picture of the same points, shown
+# until Plotly has drawn the chart on top of it (CSS, so the swap needs no round trip).
+PREVIEW_SECONDS = 10.0
+_PREVIEW_CSS = "<style>.st-key-explore_chart:has(.js-plotly-plot) .st-key-explore_preview {display: none}</style>"
+
+
+def scatter_chart(fig, **chart_options):
+    """``st.plotly_chart(fig, **chart_options)`` with the static preview in front while Plotly.js loads."""
+    from embedviz import plots
+
+    first_run = st.session_state.setdefault("ev_explore_first_run", time.monotonic())
+    with st.container(key="explore_chart"):
+        with st.container(key="explore_preview"):
+            if time.monotonic() - first_run < PREVIEW_SECONDS and all(t.type != "scatter3d" for t in fig.data):
+                # Inline (a data: URL), so the picture needs no second request to the busy server.
+                png = base64.b64encode(plots.static_preview(fig)).decode()
+                st.html(f'{_PREVIEW_CSS}<img src="data:image/png;base64,{png}" style="width: 100%" '
+                        'alt="Preview of the scatter while the interactive chart loads">')
+        return st.plotly_chart(fig, **chart_options)

@@ -215,14 +215,26 @@ _LOCK = threading.RLock()
 
 # ---------------------------------------------------------------- warm-up
 
+@_process_wide
+def warm_up_now() -> None:
+    """Do now what the first page view would otherwise wait for (the launcher calls this before serving).
+
+    Starts the UMAP worker process first (it imports umap on the other core), then, here: the demo
+    data and model, the demo layout (PCA now, UMAP queued in the worker) and plotly's figure code.
+    """
+    workers.start()
+    space = model_space(demo_dataset(), demo_model(), "Items")
+    xy = pca_layout(space, 2)
+    umap_job(space, 2)
+    from embedviz import plots
+
+    plots.warm_up(xy)
+
+
 def _warm_in_background() -> None:
-    """At server start: compile kernels, train the demo model, lay it out with UMAP."""
     def work():
         try:
-            workers.start()
-            import embedviz.plots  # noqa: F401  (plotly: loaded before the first page needs it)
-
-            umap_job(model_space(demo_dataset(), demo_model(), "Items"), 2)
+            warm_up_now()
         except Exception:  # the pages report problems when they hit them themselves
             import traceback
 

@@ -2,8 +2,8 @@
 
 umap-learn's numba kernels hold the GIL. Run in a thread of the server process, a
 layout stalls every page script in the meantime (measured: the first scatter on a
-fresh server took 6-8 s while the demo's UMAP ran in a thread). One spawned
-worker process, started with the server and kept, loads umap only once.
+fresh server took 6-8 s while the demo's UMAP ran in a thread). One worker
+process, started with the server and kept, loads umap only once.
 """
 from __future__ import annotations
 
@@ -17,7 +17,13 @@ _pool: ProcessPoolExecutor | None = None
 
 
 def _prepare_worker() -> None:
+    import os
+
     from embedviz.projection import enable_umap_caching
+
+    # Background work: on a small machine, pages and the browser drawing them go first
+    # (measured on 2 cores: the first scatter came ~1 s later while umap loaded and ran at normal priority).
+    os.nice(10)
 
     enable_umap_caching()
 
@@ -26,10 +32,11 @@ def _get_pool() -> ProcessPoolExecutor:
     global _pool
     with _lock:
         if _pool is None:
-            # forkserver: a clean (thread-free) parent to fork from, and, with our own preload
-            # list, the server's __main__ (streamlit's CLI, pytest, ...) is never re-imported.
+            # forkserver: a clean (thread-free) parent to fork from, and, with our own (light) preload
+            # list, the server's __main__ (streamlit's CLI, pytest, ...) is never re-imported. umap
+            # is imported by the worker itself, at low priority.
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["embedviz.projection"])
+            context.set_forkserver_preload([__name__])
             _pool = ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_prepare_worker)
         return _pool
 

@@ -77,7 +77,7 @@ def _free_port() -> int:
 
 
 class Server:
-    """A `streamlit run app.py` process on a free localhost port."""
+    """The app's server process (`make run`'s launcher) on a free localhost port."""
 
     def __init__(self, log_path: Path):
         self.port = _free_port()
@@ -90,9 +90,7 @@ class Server:
             [
                 sys.executable,
                 "-m",
-                "streamlit",
-                "run",
-                "app.py",
+                "embedviz.dashboard.serve",  # what `make run` starts: warm before the first visitor
                 "--server.headless=true",
                 f"--server.port={self.port}",
                 "--server.address=127.0.0.1",
