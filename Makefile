@@ -36,10 +36,11 @@ run: $(VENV)/.installed $(VENV)/.warmed
 test: $(VENV)/.installed-dev $(VENV)/.warmed
 	$(PY) -m pytest
 
-bench: $(VENV)/.installed-bench
+bench: $(VENV)/.installed-bench $(VENV)/.installed-dev $(VENV)/.warmed
 	$(PY) benchmarks/bench_training.py
 	$(PY) benchmarks/bench_neighbours.py
 	$(PY) benchmarks/bench_projection.py
+	$(PY) benchmarks/bench_first_paint.py
 
 demo-data: $(VENV)/.installed
 	$(PY) scripts/make_demo_data.py

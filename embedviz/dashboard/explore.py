@@ -97,8 +97,9 @@ def scatter_chart(fig, **chart_options):
     with st.container(key="explore_chart"):
         with st.container(key="explore_preview"):
             if time.monotonic() - first_run < PREVIEW_SECONDS and all(t.type != "scatter3d" for t in fig.data):
-                # Inline (a data: URL), so the picture needs no second request to the busy server.
+                # A markdown image with a data: URL: markdown's code is in Streamlit's first bundle and
+                # the picture needs no second request, so it shows before the widgets' code has loaded.
                 png = base64.b64encode(plots.static_preview(fig)).decode()
-                st.html(f'{_PREVIEW_CSS}<img src="data:image/png;base64,{png}" style="width: 100%" '
-                        'alt="Preview of the scatter while the interactive chart loads">')
+                st.markdown(f"![Preview of the scatter while the interactive chart loads](data:image/png;base64,{png})")
+                st.html(_PREVIEW_CSS)
         return st.plotly_chart(fig, **chart_options)

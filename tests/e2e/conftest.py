@@ -79,7 +79,11 @@ def _free_port() -> int:
 class Server:
     """The app's server process (`make run`'s launcher) on a free localhost port."""
 
-    def __init__(self, log_path: Path):
+    # What `make run` starts: the launcher warms up before the first visitor.
+    LAUNCHER = ("-m", "embedviz.dashboard.serve")
+    PLAIN = ("-m", "streamlit", "run", "app.py")
+
+    def __init__(self, log_path: Path, launcher: tuple[str, ...] = LAUNCHER):
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ, NUMBA_CACHE_DIR=str(ROOT / ".numba_cache"), PYTHONUNBUFFERED="1")
@@ -89,8 +93,7 @@ class Server:
         self.process = subprocess.Popen(
             [
                 sys.executable,
-                "-m",
-                "embedviz.dashboard.serve",  # what `make run` starts: warm before the first visitor
+                *launcher,
                 "--server.headless=true",
                 f"--server.port={self.port}",
                 "--server.address=127.0.0.1",
