@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import sys
 import time
+import traceback
 from pathlib import Path
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
@@ -22,7 +23,10 @@ def main(argv: list[str] | None = None) -> None:
     from embedviz.dashboard import services
 
     started = time.perf_counter()
-    services.warm_up_now()
+    try:
+        services.warm_up_now()
+    except Exception:  # serve anyway: the pages report what fails when they need it
+        traceback.print_exc()
     # What is loaded now lives as long as the process: keep it out of the full garbage collection
     # Streamlit runs after every script run (runner.postScriptGC; measured ~160 ms per run otherwise).
     gc.freeze()
