@@ -10,8 +10,9 @@ import html
 import numpy as np
 import plotly.graph_objects as go
 
-PALETTE = ["#4C6EF5", "#F76707", "#2B8A3E", "#E03131", "#7048E8", "#0C8599", "#E8590C", "#5C940D",
-           "#C2255C", "#1971C2", "#F59F00", "#495057", "#9C36B5", "#087F5B", "#A61E4D", "#364FC7"]
+# 16 categories told apart by hue first, then lightness (no two oranges or two blues: a legend must be readable).
+PALETTE = ["#4C6EF5", "#F76707", "#2B8A3E", "#E03131", "#7048E8", "#0C8599", "#F06595", "#94D82D",
+           "#8B5E34", "#FCC419", "#495057", "#66D9E8", "#AE3EC9", "#5C940D", "#FFA8A8", "#E599F7"]
 METRIC_COLOURS = {"cosine": "#4C6EF5", "euclidean": "#F76707", "dot": "#2B8A3E"}
 OTHER_COLOUR = "#CED4DA"   # categories beyond the palette, and the grey background under highlights
 HIGHLIGHT_COLOURS = {**METRIC_COLOURS, "selected": "#212529"}   # selection: neutral, unlike any genre colour
