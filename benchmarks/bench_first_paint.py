@@ -25,11 +25,10 @@ sys.path.insert(0, str(ROOT))
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from tests.e2e.conftest import BROWSER_ARGS, CHROMIUM, VIEWPORT, Server  # noqa: E402
-from tests.e2e.test_deep_links import PREVIEW_SHOWN, SCATTER_DRAWN  # noqa: E402
+from tests.e2e.test_deep_links import SCATTER_DRAWN, SCATTER_VISIBLE  # noqa: E402
 
 UMAP_DRAWN = """() => { const t = document.querySelector('.js-plotly-plot .gtitle');
     return !!t && t.textContent.startsWith('UMAP layout'); }"""
-VISIBLE = f"() => ({PREVIEW_SHOWN})() || ({SCATTER_DRAWN})()"
 SERVERS = {"plain streamlit run app.py": Server.PLAIN, "make run (embedviz.dashboard.serve)": Server.LAUNCHER}
 
 
@@ -40,7 +39,7 @@ def one_run(browser, launcher, folder: Path) -> dict[str, float]:
         page = context.new_page()
         opened = time.perf_counter()
         page.goto(f"{server.url}/Explore")
-        page.wait_for_function(VISIBLE, timeout=120_000, polling=20)
+        page.wait_for_function(SCATTER_VISIBLE, timeout=120_000, polling=20)
         visible = time.perf_counter() - opened
         page.wait_for_function(SCATTER_DRAWN, timeout=120_000)
         interactive = time.perf_counter() - opened

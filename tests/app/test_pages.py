@@ -88,3 +88,18 @@ def test_explore_page_shows_a_scatter_at_once():
     at = open_page("pages/3_Explore.py")
     assert not at.exception
     assert at.get("plotly_chart"), "a scatter is drawn (PCA until UMAP is ready)"
+
+
+def previews(at) -> list[str]:
+    return [m.value for m in at.markdown if m.value.startswith("![Preview of the scatter")]
+
+
+def test_explore_sends_a_picture_of_the_scatter_only_in_a_sessions_first_seconds(monkeypatch):
+    from embedviz.dashboard import explore
+
+    at = open_page("pages/3_Explore.py")
+    (preview,) = previews(at)
+    assert "(data:image/png;base64," in preview and len(preview) > 10_000
+    monkeypatch.setattr(explore, "PREVIEW_SECONDS", 0.0)   # later on, Plotly.js is loaded: no picture
+    at.run()
+    assert not previews(at) and at.get("plotly_chart")
