@@ -54,7 +54,7 @@ for column, metric in zip(columns, METRICS):
         st.markdown(f"**{metric.capitalize()}**")
         st.caption(view.SCORE_HELP[metric])
         st.dataframe(view.list_table(space, lists, metric), hide_index=True, height=38 + 35 * len(lists[metric][0]),
-                     column_config=view.LIST_COLUMNS)
+                     column_config=view.LIST_COLUMNS, column_order=view.LIST_ORDER)
 
 
 

@@ -13,11 +13,13 @@ from embedviz.neighbours import METRICS
 
 LIST_COLUMNS = {
     "": st.column_config.TextColumn("", width=24, help="● also in another metric's list"),
-    "title": st.column_config.TextColumn("title", width="medium"),
     "score": st.column_config.NumberColumn("score", width=56, format="%.2f"),
     "interactions": st.column_config.NumberColumn("n", width=48, help="interactions with this item (popularity)"),
+    "title": st.column_config.TextColumn("title"),
     "genre": None,   # hidden: genre is what the Explore colours show; the table stays readable in a third
 }
+# Numbers first, title last: in a third of the page a long title is cut, never the score.
+LIST_ORDER = ["", "score", "interactions", "title"]
 SCORE_HELP = {
     "cosine": "score = cosine similarity (direction only), higher is closer",
     "euclidean": "score = euclidean distance (direction and length), lower is closer",
