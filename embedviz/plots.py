@@ -362,7 +362,8 @@ def _pixel_mapping(fig: go.Figure, traces, box):
 
 
 def _rgb(marker) -> np.ndarray:
-    """(n, 3) or (3,) uint8 colours of a marker: one colour, one per point, or numbers on its colour scale."""
+    """(n, 3) or (3,) uint8 colours of a marker: one colour, or numbers on its colour scale
+    (`embedding_scatter` sends categories as codes on a stepped scale)."""
     from plotly.colors import hex_to_rgb, unlabel_rgb
 
     def parse(colour: str):
@@ -371,7 +372,7 @@ def _rgb(marker) -> np.ndarray:
     colour = marker.color
     if isinstance(colour, str):
         rgb = np.array(parse(colour), dtype=float)
-    elif np.issubdtype(np.asarray(colour).dtype, np.number):
+    else:
         values = np.asarray(colour, dtype=float)
         lo = np.nanmin(values) if marker.cmin is None else marker.cmin
         hi = np.nanmax(values) if marker.cmax is None else marker.cmax
@@ -379,9 +380,6 @@ def _rgb(marker) -> np.ndarray:
         stops = np.array([float(stop) for stop, _ in marker.colorscale])
         colours = np.array([parse(c) for _, c in marker.colorscale], dtype=float)
         rgb = np.stack([np.interp(at, stops, colours[:, channel]) for channel in range(3)], axis=1)
-    else:
-        names, codes = np.unique(np.asarray(colour, dtype=str), return_inverse=True)
-        rgb = np.array([parse(c) for c in names], dtype=float)[codes]
     opacity = 1.0 if marker.opacity is None else float(marker.opacity)
     return np.rint(rgb * opacity + 255 * (1 - opacity)).astype(np.uint8)   # as if over white
 
