@@ -4,8 +4,10 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
 export NUMBA_CACHE_DIR := $(CURDIR)/.numba_cache
+# Computed caches (the demo model) stay in the checkout; an installed package uses ~/.cache/embedviz.
+export EMBEDVIZ_CACHE_DIR ?= $(CURDIR)/.cache
 
-.PHONY: run test bench demo-data warm clean
+.PHONY: run test test-fast lint bench demo-data warm clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +25,7 @@ $(VENV)/.installed-bench: $(VENV)/.installed requirements-bench.txt
 
 # Compile the numba kernels (ours and umap-learn's) and train the demo model once, so the
 # first page view is fast. Redone when the code or the demo data change.
-$(VENV)/.warmed: $(VENV)/.installed $(wildcard embedviz/*.py embedviz/models/*.py data/*)
+$(VENV)/.warmed: $(VENV)/.installed $(wildcard embedviz/*.py embedviz/*/*.py data/*)
 	$(PY) -m embedviz.warmup
 	touch $@
 
@@ -35,6 +37,15 @@ run: $(VENV)/.installed $(VENV)/.warmed
 
 test: $(VENV)/.installed-dev $(VENV)/.warmed
 	$(PY) -m pytest
+
+# Unit tests and AppTests only (no browser, no slow tests): the loop while editing, < 2 minutes.
+test-fast: $(VENV)/.installed-dev $(VENV)/.warmed
+	$(PY) -m pytest -q -n 2 -m "not slow and not e2e" --ignore=tests/e2e
+
+# Style and types: ruff on everything, mypy on the package (config in pyproject.toml).
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 bench: $(VENV)/.installed-bench $(VENV)/.installed-dev $(VENV)/.warmed
 	$(PY) benchmarks/bench_training.py

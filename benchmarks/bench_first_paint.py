@@ -58,7 +58,7 @@ def main() -> None:
     results: dict[str, list[dict[str, float]]] = {name: [] for name in SERVERS}
     with sync_playwright() as p, tempfile.TemporaryDirectory() as tmp:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS, headless=True)
-        for n in range(runs):
+        for _ in range(runs):
             for name, launcher in SERVERS.items():   # alternated, so both see the same machine load
                 results[name].append(one_run(browser, launcher, Path(tmp)))
         browser.close()

@@ -19,7 +19,8 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from embedviz.loaders import load_interactions, read_table
+from embedviz.data.loaders import load_interactions
+from embedviz.data.readers import read_table
 
 REPEATS = 3
 

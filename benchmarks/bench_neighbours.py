@@ -27,7 +27,8 @@ import numpy as np
 from numba import prange
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from embedviz.neighbours import METRICS, NeighbourIndex, normalise_rows
+from embedviz.analysis.metrics import METRICS, normalise_rows
+from embedviz.analysis.neighbours import NeighbourIndex
 
 DIM, K = 64, 10
 NOMINAL_GBS = 16.0

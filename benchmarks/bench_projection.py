@@ -2,7 +2,7 @@
 
 Every UMAP run is a new Python process (as after a server start), timed from
 launch to the layout saved; "cold" points NUMBA_CACHE_DIR at an empty directory,
-"warm" at one filled beforehand (by `embedviz.projection.warmup()` in its own
+"warm" at one filled beforehand (by `embedviz.analysis.projection.warmup()` in its own
 process, as `make run` does, or by a previous vanilla run for umap-learn).
 Peer: vanilla ``umap.UMAP().fit_transform(x)`` (its default euclidean metric)
 and the same with ``metric="cosine"``. Data: 10k x 64 float32 clustered
@@ -56,7 +56,7 @@ def child(scenario: str, data: str, out: str) -> None:
     if runner == "vanilla":
         xy = umap.UMAP(metric=options.get("metric", "euclidean")).fit_transform(x)
     else:
-        import embedviz.projection as projection
+        import embedviz.analysis.projection as projection
 
         if options.get("no_knn"):
             projection.EXACT_KNN_ROWS = 0
@@ -82,13 +82,13 @@ def run_child(scenario: str, data: Path, cache_dir: Path, out: Path) -> dict:
 def warm_cache(cache_dir: Path) -> float:
     env = {**os.environ, "NUMBA_CACHE_DIR": str(cache_dir), "PYTHONPATH": str(ROOT)}
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "from embedviz.projection import warmup; warmup()"],
+    subprocess.run([sys.executable, "-c", "from embedviz.analysis.projection import warmup; warmup()"],
                    env=env, check=True, capture_output=True)
     return time.perf_counter() - start
 
 
 def trust(x: np.ndarray, xy: np.ndarray, scenario: str) -> float:
-    from embedviz.projection import trustworthiness
+    from embedviz.analysis.projection import trustworthiness
 
     default = "euclidean" if "vanilla" in scenario else "cosine"
     metric = SCENARIOS[scenario][1].get("metric", default)
@@ -116,7 +116,7 @@ def measure(x: np.ndarray, plan: list[tuple[str, str]], tmp: Path) -> list[dict]
 
 
 def pca_seconds(x: np.ndarray) -> tuple[float, float]:
-    from embedviz.projection import project, trustworthiness
+    from embedviz.analysis.projection import project, trustworthiness
 
     project(x[:100], method="pca")
     times = []

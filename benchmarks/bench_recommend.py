@@ -19,7 +19,7 @@ import scipy.sparse as sp
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import embedviz as ev  # noqa: E402
-from embedviz.datasets import synthetic_interactions  # noqa: E402
+from embedviz.data.datasets import synthetic_interactions  # noqa: E402
 
 
 def median_ms(function, repeats: int = 200) -> float:

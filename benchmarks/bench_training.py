@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ML_SMALL = ROOT.parent / "shared" / "data" / "ml-latest-small" / "ratings.csv"
 FACTORS, ITERATIONS, REGULARIZATION, EPOCHS = 64, 15, 0.05, 20
 EVAL_USERS = 20_000
-# name -> (n_users, n_items, n_interactions drawn) for embedviz.datasets.synthetic_interactions
+# name -> (n_users, n_items, n_interactions drawn) for embedviz.data.datasets.synthetic_interactions
 SYNTHETIC = {"synthetic 1M": (20_000, 10_000, 1_000_000), "synthetic 10M": (150_000, 40_000, 10_000_000)}
 # (dataset, model) rows; each embedviz model's peer (PEERS) gets its own row right after it.
 RUNS = [
@@ -43,9 +43,9 @@ PEERS = {"embedviz WALS": "implicit ALS", "embedviz GradientDescentMF": "surpris
 
 
 def load_split(dataset: str):
-    from embedviz.datasets import synthetic_interactions
-    from embedviz.evaluation import split
-    from embedviz.interactions import from_arrays
+    from embedviz.analysis.evaluation import split
+    from embedviz.data.datasets import synthetic_interactions
+    from embedviz.data.interactions import from_arrays
 
     if dataset == "ml-latest-small":
         import pandas as pd
@@ -157,7 +157,7 @@ def _known(to_inner, raw) -> bool:
 
 
 def fit_popularity(train):
-    from embedviz.evaluation import PopularityBaseline
+    from embedviz.analysis.evaluation import PopularityBaseline
 
     model = PopularityBaseline()
     return (lambda data: model.fit(data)), (lambda: model)
@@ -187,7 +187,7 @@ def prepared(dataset: str, model_names) -> tuple:
 
 def run_model_child(dataset: str, model_name: str) -> dict:
     """One fit: quality on the test split and the child's peak RSS."""
-    from embedviz.evaluation import evaluate
+    from embedviz.analysis.evaluation import evaluate
 
     train, test, fitters = prepared(dataset, [model_name])
     fit, scorer = fitters[model_name]

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 from embedviz.errors import DataError
-from embedviz.model_choices import MODELS
+from embedviz.models.registry import MODELS, Param, model_spec
 
-MODEL_NAMES = {"wals": "WALS", "sgd": "GradientDescentMF"}
 EXPORTS = ("items", "users", "recommendations")
 
 
@@ -27,15 +25,11 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a model on an interactions file and save it")
     train.add_argument("interactions", type=Path)
     train.add_argument("--items", type=Path, help="item metadata file (titles, genres)")
-    train.add_argument("--model", choices=sorted(MODEL_NAMES), default="wals")
-    wals, sgd = MODELS["WALS"].defaults(), MODELS["Gradient-descent MF"].defaults()
-    train.add_argument("--factors", type=int, default=wals["factors"])
-    train.add_argument("--iterations", type=int, default=wals["iterations"], help="WALS iterations / SGD epochs")
-    train.add_argument("--regularization", type=float, help=f"default {wals['regularization']:g} (WALS), "
-                       f"{sgd['regularization']:g} (SGD)")
-    train.add_argument("--unobserved-weight", type=float, default=wals["unobserved_weight"], help="WALS only")
-    train.add_argument("--learning-rate", type=float, default=sgd["learning_rate"], help="SGD only")
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--model", choices=[spec.cli_name for spec in MODELS.values()],
+                       default=next(iter(MODELS.values())).cli_name)
+    train.add_argument("--iterations", type=int, help="training steps: " + ", ".join(
+        f"{spec.steps_param} of {spec.cli_name}" for spec in MODELS.values()))
+    _add_model_parameters(train)
     train.add_argument("--out", type=Path, required=True, help="model file to write (.npz)")
 
     recommend = commands.add_parser("recommend", help="top-k recommendations for one user")
@@ -60,42 +54,57 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+def _add_model_parameters(parser: argparse.ArgumentParser) -> None:
+    """One option per registered model parameter (defaults: the registry's, per model)."""
+    seen: dict[str, list[tuple[str, Param]]] = {}
+    for spec in MODELS.values():
+        for param in spec.params:
+            if param.name != spec.steps_param:      # set with --iterations
+                seen.setdefault(param.name, []).append((spec.cli_name, param))
+    for name, uses in seen.items():
+        flag = "--seed" if name == "random_state" else "--" + name.replace("_", "-")
+        defaults = ", ".join(f"{p.default:g} ({model})" for model, p in uses)
+        parser.add_argument(flag, dest=name, type=int if uses[0][1].is_int else float,
+                            help=f"{uses[0][1].label}; default {defaults}")
+
+
+def model_params(args: argparse.Namespace) -> tuple[str, dict]:
+    """(registry name, parameters) chosen on the command line, on top of the registry defaults."""
+    spec = model_spec(args.model)
+    params = spec.defaults()
+    if args.iterations is not None:
+        params[spec.steps_param] = args.iterations
+    others = {p.name for other in MODELS.values() for p in other.params} - set(params)
+    given_elsewhere = [name for name in others if getattr(args, name, None) is not None]
+    if given_elsewhere:
+        raise ValueError(f"--{given_elsewhere[0].replace('_', '-')} does not apply to --model {args.model}")
+    params.update({name: getattr(args, name) for name in params
+                   if name != spec.steps_param and getattr(args, name, None) is not None})
+    return spec.name, params
+
+
 def train(args) -> int:
     import embedviz as ev
-    from embedviz.loaders import align_metadata
-    from embedviz.session_io import save_session
+    from embedviz import workflows
+    from embedviz.data.metadata import align_metadata
+    from embedviz.data.session_io import save_session
 
     data = ev.load_interactions(args.interactions)
     meta = ev.load_item_metadata(args.items) if args.items else None
     items = align_metadata(meta if meta is not None else _empty_meta(), data.item_ids)
-    print(f"{args.interactions.name}: {data.n_users:,} users, {data.n_items:,} items, {data.nnz:,} interactions "
-          f"({data.kind})", flush=True)
-    model = _make_model(args)
-    train_part, test = ev.split(data, test_fraction=0.2, by="time" if data.timestamps is not None else "user", seed=0)
-    start = time.perf_counter()
-    model.fit(train_part, callback=_progress(args.iterations))
-    print(f"trained in {time.perf_counter() - start:.1f} s", flush=True)
-    scores = ev.evaluate(model, train_part, test, k=10)
-    baseline = ev.evaluate(ev.PopularityBaseline().fit(train_part), train_part, test, k=10)
+    print(f"{args.interactions.name}: {data.n_users:,} users, {data.n_items:,} items, "
+          f"{data.nnz:,} interactions ({data.kind})", flush=True)
+    name, params = model_params(args)
+    result = workflows.train_and_evaluate(data, name, params,
+                                          callback=_progress(MODELS[name].steps(params)))
+    print(f"trained in {result.seconds:.1f} s", flush=True)
     print("held-out: " + ", ".join(
-        f"{k} {v:.4f}" + (f" (popularity {baseline[k]:.4f})" if k in baseline else "")
-        for k, v in scores.items() if k.startswith(("ndcg", "recall", "rmse"))))
-    save_session(args.out, model, data, items, args.interactions.name)
+        f"{k} {v:.4f}" + (f" (popularity {result.baseline_metrics[k]:.4f})"
+                          if k in result.baseline_metrics else "")
+        for k, v in result.metrics.items() if k.startswith(("ndcg", "recall", "rmse"))))
+    save_session(args.out, result.model, data, items, args.interactions.name)
     print(f"saved {args.out} — open it in the app on the Recommend page")
     return 0
-
-
-def _make_model(args):
-    """The chosen model with the app's defaults (embedviz.model_choices) and the given options."""
-    choice = MODELS["WALS" if args.model == "wals" else "Gradient-descent MF"]
-    params = {**choice.defaults(), "factors": args.factors, "random_state": args.seed}
-    if args.regularization is not None:
-        params["regularization"] = args.regularization
-    if args.model == "wals":
-        params.update(iterations=args.iterations, unobserved_weight=args.unobserved_weight)
-    else:
-        params.update(epochs=args.iterations, learning_rate=args.learning_rate)
-    return choice.cls(**params)
 
 
 def _progress(total: int):
@@ -114,8 +123,8 @@ def _empty_meta():
 
 
 def recommend(args) -> int:
-    from embedviz.recommendations import recommendation_frame
-    from embedviz.session_io import load_session
+    from embedviz.analysis.recommendations import recommendation_frame
+    from embedviz.data.session_io import load_session
 
     model, data, items, _ = load_session(args.model)
     try:
@@ -128,9 +137,9 @@ def recommend(args) -> int:
 
 
 def export(args) -> int:
-    from embedviz.export import embeddings_frame, safe_text_frame
-    from embedviz.recommendations import all_recommendations
-    from embedviz.session_io import load_session
+    from embedviz.analysis.recommendations import all_recommendations
+    from embedviz.data.export import embeddings_frame, safe_text_frame
+    from embedviz.data.session_io import load_session
 
     model, data, items, _ = load_session(args.model)
     if args.what == "items":

@@ -4,6 +4,8 @@
 """
 import time
 
+from embedviz import workflows
+
 
 def main() -> None:
     start = time.perf_counter()
@@ -12,13 +14,11 @@ def main() -> None:
 
     warm_models()
     print(f"  done in {time.perf_counter() - start:.0f} s; compiling UMAP (one-off, ~1 min)…", flush=True)
-    from embedviz.projection import warmup as warm_umap
+    from embedviz.analysis.projection import warmup as warm_umap
 
     warm_umap()
     print(f"  compiled in {time.perf_counter() - start:.0f} s; training the demo model…", flush=True)
-    from embedviz.dashboard.services import demo_model
-
-    trained = demo_model()      # cached on disk, so a fresh server starts with it
+    trained = workflows.demo_evaluation()      # cached on disk, so a fresh server starts with it
     print(f"  demo model ready (NDCG@10 {trained.metrics['ndcg@10']:.3f}); all done in "
           f"{time.perf_counter() - start:.0f} s", flush=True)
 

@@ -1,11 +1,11 @@
 """Data: load interactions (+ item metadata), map columns, validate, and see the summary."""
 import streamlit as st
 
-from embedviz import plots
 from embedviz.dashboard import state, uploads
 from embedviz.dashboard.safe import md
 from embedviz.dashboard.sidebar import setup_page
 from embedviz.errors import DataError
+from embedviz.viz import plots
 
 data = setup_page("Data", ":material/table_chart:")
 st.title("Data")

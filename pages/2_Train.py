@@ -2,18 +2,19 @@
 import pandas as pd
 import streamlit as st
 
-from embedviz import plots
 from embedviz.dashboard import services, state
 from embedviz.dashboard.safe import md
 from embedviz.dashboard.sidebar import setup_page
-from embedviz.model_choices import MODELS, unique_name
+from embedviz.models.registry import MODELS, unique_name
+from embedviz.viz import plots
 
 data = setup_page("Train", ":material/model_training:")
 st.title("Train")
 st.caption("Factorize A ≈ U Vᵀ: each user and item gets a vector; their dot product should reproduce the feedback.")
 jobs = state.session_jobs()
 
-choice = st.radio("Model", list(MODELS), horizontal=True)
+choice = st.radio("Model", list(MODELS), horizontal=True, format_func=lambda name: MODELS[name].label,
+                  key="train_model")
 spec = MODELS[choice]
 st.markdown(spec.summary)
 
@@ -21,20 +22,19 @@ with st.form("train"):
     columns = st.columns(len(spec.params))
     params = {}
     for column, p in zip(columns, spec.params):
-        kwargs = dict(min_value=p.low, max_value=p.high, value=p.default, help=p.help)
+        kwargs = dict(min_value=p.low, max_value=p.high, value=p.default, help=p.help, key=f"{spec.name}_{p.name}")
         if p.is_int:
             params[p.name] = int(column.number_input(p.label, step=1, **kwargs))
         else:
             params[p.name] = float(column.number_input(p.label, step=p.default / 2, format="%g", **kwargs))
-    name = st.text_input("Name this run", value=unique_name(choice, state.models()),
-                         help="Train several configurations and compare them below.")
+    name = st.text_input("Name this run", value=unique_name(spec.label, state.models()),
+                         help="Train several configurations and compare them below.", key="train_name")
     busy = "train" in jobs and jobs["train"].running
     submitted = st.form_submit_button("Train", type="primary", icon=":material/play_arrow:", disabled=busy)
 
 if submitted:
-    name = unique_name(name.strip() or choice, state.models())
-    jobs["train"] = services.start_training(data, choice, params, name)
-    jobs["train_saved"] = False
+    state.start_job("train", services.start_training(data, choice, params,
+                                                      unique_name(name.strip() or spec.label, state.models())))
 
 
 def show_job() -> None:
@@ -42,17 +42,14 @@ def show_job() -> None:
     if job is None:
         return
     done, history = job.snapshot()
-    st.progress(job.fraction, text=f"{job.name}: iteration {done} of {job.total} · {job.elapsed:.1f} s · {job.status}")
+    st.progress(job.fraction, text=f"{job.name}: {job.unit} {done} of {job.total} · {job.elapsed:.1f} s · {job.status}")
     if job.running and st.button("Cancel", icon=":material/stop:"):
         job.cancel()
     if history:
         st.plotly_chart(plots.loss_curve(history, job.total))
     if job.status == "failed":
         st.error(f"Training failed: {md(job.error)}", icon=":material/error:")
-    elif not job.running and not jobs.get("train_saved"):
-        jobs["train_saved"] = True
-        if job.result is not None:
-            state.add_model(job.result)
+    elif state.keep_finished_model("train"):
         st.rerun()
 
 
@@ -68,10 +65,9 @@ if trained:
     rows.update({n: t.metrics for n, t in trained.items()})
     ranking = [m for m in first.metrics if "@" in m and not m.startswith("coverage")]
     st.plotly_chart(plots.metrics_comparison(rows, ranking))
-    if any(t.kind == "GradientDescentMF" for t in trained.values()):
-        st.caption("Gradient-descent MF learns to predict the rating a user would give (judge it by RMSE / MAE). "
-                   "Ranking every unseen item by predicted rating favours obscure items with a few high ratings, "
-                   "so its ranking scores are low; WALS models *what people choose*, including what they skip.")
+    for kind in dict.fromkeys(t.kind for t in trained.values()):
+        if MODELS[kind].judged_by:
+            st.caption(MODELS[kind].judged_by)
     table = pd.DataFrame(rows).T.astype(float)
     table["fit seconds"] = [float("nan")] + [t.seconds for t in trained.values()]
     st.dataframe(table.style.format("{:.3f}", na_rep="–"))

@@ -2,11 +2,12 @@
 import numpy as np
 import streamlit as st
 
-from embedviz import catalogue, plots
+from embedviz.analysis import catalogue
 from embedviz.dashboard import explore, services
 from embedviz.dashboard.safe import md
 from embedviz.dashboard.sidebar import require_model, setup_page
 from embedviz.errors import DataError
+from embedviz.viz import plots
 
 MAX_POINTS = 100_000
 
@@ -75,7 +76,8 @@ def draw() -> None:
                     "and will be replaced automatically.", icon=":material/hourglass_top:")
     keep = catalogue.filter_mask(space.table, space.popularity, genres, min_count)
     rows = np.flatnonzero(keep)
-    shown = rows[catalogue.display_sample(len(rows), MAX_POINTS, np.searchsorted(rows, [target] if target is not None and keep[target] else []))]
+    pinned = np.searchsorted(rows, [target] if target is not None and keep[target] else [])
+    shown = rows[catalogue.display_sample(len(rows), MAX_POINTS, pinned)]
     if len(shown) < len(rows):
         note += f" · showing a random sample of {len(shown):,} of {len(rows):,} points (density preserved)"
     else:

@@ -2,11 +2,13 @@
 import numpy as np
 import streamlit as st
 
-from embedviz import catalogue, plots
-from embedviz.dashboard import links, neighbours_view as view, services, state
+from embedviz.analysis import catalogue
+from embedviz.analysis.metrics import METRICS
+from embedviz.dashboard import links, services, state
+from embedviz.dashboard import neighbours_view as view
 from embedviz.dashboard.safe import md
 from embedviz.dashboard.sidebar import require_model, setup_page
-from embedviz.neighbours import METRICS
+from embedviz.viz import plots
 
 data = setup_page("Neighbours", ":material/hub:")
 trained = require_model()
@@ -17,10 +19,12 @@ st.caption("“Close” is a choice. **Cosine** compares direction only; **eucli
 
 params = links.read(("query", "item", "user", "k", "normalise"))
 top = st.columns([1, 3, 1, 1])
-mode = top[0].radio("Query", ["Item", "User"], horizontal=True, index=1 if params.get("query") == "user" else 0)
-k = top[2].number_input("k", 3, 50, int(params.get("k", 10)), help="How many neighbours per list.")
+mode = top[0].radio("Query", ["Item", "User"], horizontal=True, index=1 if params.get("query") == "user" else 0,
+                    key="nb_mode")
+k = top[2].number_input("k", 3, 50, int(params.get("k", 10)), help="How many neighbours per list.", key="nb_k")
 normalise = top[3].toggle("Normalise", value=params.get("normalise") == "1",
-                          help="Scale every vector to length 1. Then cosine and euclidean rank identically.")
+                          help="Scale every vector to length 1. Then cosine and euclidean rank identically.",
+                          key="nb_normalise")
 
 with top[1]:
     if mode == "Item":
@@ -49,10 +53,10 @@ cols[3].metric("Rank agreement (shared items)", "–" if corr is None else f"{co
                help="Spearman correlation of the shared items' ranks in the cosine and euclidean lists.")
 
 columns = st.columns(len(METRICS))
-for column, metric in zip(columns, METRICS):
+for column, (metric, spec) in zip(columns, METRICS.items()):
     with column:
-        st.markdown(f"**{metric.capitalize()}**")
-        st.caption(view.SCORE_HELP[metric])
+        st.markdown(f"**{spec.label}**")
+        st.caption(f"score = {spec.score_help}")
         st.dataframe(view.list_table(space, lists, metric), hide_index=True, height=38 + 35 * len(lists[metric][0]),
                      column_config=view.LIST_COLUMNS, column_order=view.LIST_ORDER)
 

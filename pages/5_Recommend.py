@@ -1,11 +1,12 @@
 """Recommend: a real user's history and recommendations with reasons, a live new user, files."""
-import numpy as np
 import streamlit as st
 
-from embedviz import catalogue, plots
-from embedviz import recommendations as recs
-from embedviz.dashboard import links, recommend_view as view, services, state
+from embedviz.analysis import catalogue
+from embedviz.analysis import recommendations as recs
+from embedviz.dashboard import links, services, state
+from embedviz.dashboard import recommend_view as view
 from embedviz.dashboard.sidebar import require_model, setup_page
+from embedviz.viz import plots
 
 data = setup_page("Recommend", ":material/recommend:")
 st.title("Recommendations")
@@ -63,8 +64,8 @@ with tab_new:
 with tab_files:
     st.divider()
     st.markdown("**Download**")
-    from embedviz import session_io
-    from embedviz.export import embeddings_frame, safe_text_frame
+    from embedviz.data import session_io
+    from embedviz.data.export import embeddings_frame, safe_text_frame
 
     def vectors():
         return embeddings_frame(data.interactions.item_ids, model.item_factors_, data.titles)

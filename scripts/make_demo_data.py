@@ -8,7 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from embedviz.datasets import DEMO_ITEMS, DEMO_RATINGS, make_demo  # noqa: E402
+from embedviz.data.datasets import DEMO_ITEMS, DEMO_RATINGS, make_demo  # noqa: E402
 
 
 def main() -> None:

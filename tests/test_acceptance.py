@@ -10,8 +10,8 @@ import pytest
 
 import embedviz as ev
 from embedviz.dashboard import services
-from embedviz.model_choices import MODELS
-from embedviz.datasets import synthetic_interactions
+from embedviz.data.datasets import synthetic_interactions
+from embedviz.models.registry import MODELS
 
 ML = Path(__file__).resolve().parents[2] / "shared" / "data" / "ml-latest-small"
 APP_DEFAULTS = MODELS["WALS"].defaults()
@@ -27,7 +27,7 @@ def test_demo_umap_layout_is_trustworthy(demo):
     data, trained = demo
     vectors = trained.model.item_factors_
     xy = ev.project(vectors, method="umap", random_state=0)
-    from embedviz.projection import trustworthiness
+    from embedviz.analysis.projection import trustworthiness
 
     assert trustworthiness(vectors, xy, k=10, metric="cosine") >= 0.9
 

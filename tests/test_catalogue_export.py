@@ -1,8 +1,8 @@
 import numpy as np
 import pandas as pd
 
-from embedviz import catalogue
-from embedviz.export import embeddings_frame, neutralise, safe_text_frame
+from embedviz.analysis import catalogue
+from embedviz.data.export import embeddings_frame, neutralise, safe_text_frame
 
 ITEMS = pd.DataFrame({
     "title": ["Galaxy Quest", "The Galaxy", "Love Actually", "=cmd|' /C calc'!A0"],

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from embedviz.cli import main
-from embedviz.session_io import load_session
+from embedviz.data.session_io import load_session
 
 ROOT = Path(__file__).resolve().parents[1]
 

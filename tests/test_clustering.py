@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from embedviz.clustering import cluster_embeddings, label_clusters
+from embedviz.analysis.clustering import cluster_embeddings, label_clusters
 
 
 def planted(n_per=(120, 80, 50), dim=16, seed=0):

@@ -3,7 +3,7 @@ import gzip
 import numpy as np
 import pandas as pd
 
-from embedviz.datasets import DEMO_ITEMS, DEMO_RATINGS, make_demo, synthetic_interactions
+from embedviz.data.datasets import DEMO_ITEMS, DEMO_RATINGS, make_demo, synthetic_interactions
 
 
 def test_committed_demo_files_are_what_the_generator_makes():

@@ -1,4 +1,4 @@
-"""embedviz.embeddings: vectors trained elsewhere (.npy, .npz, Projector TSV, Parquet) + metadata."""
+"""embedviz.data.embeddings: vectors trained elsewhere (.npy, .npz, Projector TSV, Parquet) + metadata."""
 from __future__ import annotations
 
 import gzip
@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import embedviz as ev
-from embedviz.embeddings import EmbeddingSet, load_embeddings, validated_vectors
+from embedviz.data.embeddings import EmbeddingSet, load_embeddings, validated_vectors
 from embedviz.errors import DataError
 
 VECTORS = np.arange(15, dtype=np.float64).reshape(5, 3) / 7

@@ -5,8 +5,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from embedviz.errors import DataError
-from embedviz.evaluation import (
+from embedviz.analysis.evaluation import (
     RANKING_METRICS,
     PopularityBaseline,
     evaluate,
@@ -16,7 +15,8 @@ from embedviz.evaluation import (
     recall_at_k,
     split,
 )
-from embedviz.interactions import Interactions, from_arrays
+from embedviz.data.interactions import Interactions, from_arrays
+from embedviz.errors import DataError
 
 # --------------------------------------------------------------------------- plain-Python reference
 

@@ -5,9 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from embedviz.evaluation import evaluate, split
-from embedviz.interactions import from_arrays
-from embedviz.models.base import TrainingDivergedError
+from embedviz.analysis.evaluation import evaluate, split
+from embedviz.data.interactions import from_arrays
+from embedviz.errors import TrainingDivergedError
 from embedviz.models.gradient_descent import GradientDescentMF
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ml-latest-small"

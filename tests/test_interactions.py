@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
+from embedviz.data.interactions import check_usable, detect_kind, from_arrays
 from embedviz.errors import DataError
-from embedviz.interactions import check_usable, detect_kind, from_arrays
 
 
 def test_explicit_duplicates_keep_the_latest_rating():

@@ -18,8 +18,8 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from embedviz.interactions import detect_kind
-from embedviz.loaders import load_interactions
+from embedviz.data.interactions import detect_kind
+from embedviz.data.loaders import load_interactions
 
 DELIMITERS = [",", ";", "\t", "|", "::"]
 HEADERS = {
@@ -122,9 +122,9 @@ _JUNK = st.binary(max_size=300) | st.text(alphabet=',;|:\t"\n\r ab1.5e-\x00é', 
 @given(_JUNK, _JUNK)
 def test_any_bytes_give_a_result_or_a_data_error(data, metadata):
     """No KeyError, ParserError, UnicodeDecodeError or ArrowInvalid ever escapes a loader."""
-    from embedviz.embeddings import load_embeddings
+    from embedviz.data.embeddings import load_embeddings
+    from embedviz.data.metadata import load_item_metadata
     from embedviz.errors import DataError
-    from embedviz.loaders import load_item_metadata
 
     for load in (lambda: load_interactions(data), lambda: load_item_metadata(data),
                  lambda: load_embeddings(data, metadata=metadata)):

@@ -1,4 +1,4 @@
-"""embedviz.loaders: interactions and item metadata from files, the bad-file corpus, MovieLens."""
+"""embedviz.data.loaders: interactions and item metadata from files, the bad-file corpus, MovieLens."""
 from __future__ import annotations
 
 import io
@@ -12,10 +12,11 @@ import pyarrow.csv as pa_csv
 import pytest
 
 import embedviz as ev
+from embedviz.data.columns import guess_columns
+from embedviz.data.loaders import interactions_from_frame, load_interactions
+from embedviz.data.metadata import align_metadata, load_item_metadata
+from embedviz.data.readers import read_table
 from embedviz.errors import DataError
-from embedviz.loaders import (
-    align_metadata, guess_columns, interactions_from_frame, load_interactions, load_item_metadata, read_table,
-)
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 BAD = json.loads((FIXTURES / "bad" / "manifest.json").read_text())

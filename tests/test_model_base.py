@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from embedviz.errors import DataError
-from embedviz.interactions import from_arrays
+from embedviz.data.interactions import from_arrays
+from embedviz.errors import DataError, NotFittedError
 from embedviz.models import warmup
-from embedviz.models.base import NotFittedError, load_model
 from embedviz.models.gradient_descent import GradientDescentMF
+from embedviz.models.persistence import load_model
 from embedviz.models.wals import WALS
 
 

@@ -3,15 +3,11 @@ import numpy as np
 import pytest
 from scipy.stats import spearmanr
 
-import embedviz.neighbours as nb
-from embedviz.neighbours import (
-    METRICS,
-    NeighbourIndex,
-    exact_knn_graph,
-    explain_difference,
-    nearest_neighbours,
-    overlap_stats,
-)
+import embedviz.analysis._knn_kernels as kernels
+import embedviz.analysis.neighbours as nb
+from embedviz.analysis.comparison import explain_difference, overlap_stats
+from embedviz.analysis.metrics import METRICS
+from embedviz.analysis.neighbours import NeighbourIndex, exact_knn_graph, nearest_neighbours
 
 
 def reference(vectors, query, k, metric, exclude=()):
@@ -125,7 +121,7 @@ def test_duplicate_vectors_tie_with_lower_index_first(metric):
 
 def test_large_k_partition_path_matches_kernel_path(vectors, monkeypatch):
     expected = nearest_neighbours(vectors, 9, k=30, metric="dot")
-    monkeypatch.setattr(nb, "MAX_KERNEL_K", 4)
+    monkeypatch.setattr(kernels, "MAX_KERNEL_K", 4)
     got = NeighbourIndex(vectors).query(9, k=30, metric="dot")
     np.testing.assert_array_equal(got[0], expected[0])
     v = np.ones((50, 2))

@@ -8,7 +8,8 @@ import pytest
 from PIL import Image
 from plotly.colors import hex_to_rgb
 
-from embedviz import plots
+from embedviz.viz import plots
+from embedviz.viz.preview import static_preview
 
 
 def scatter(xy, colour=None, **options):
@@ -71,7 +72,7 @@ def test_preview_puts_each_point_where_the_axes_put_it_in_its_colour():
     fig = scatter([[1, 1], [9, 9]], np.array(["red", "blue"]))
     fig.update_xaxes(range=[0, 10])
     fig.update_yaxes(range=[0, 10])
-    canvas = pixels(plots.static_preview(fig, width=600))
+    canvas = pixels(static_preview(fig, width=600))
     assert canvas.shape == (fig.layout.height, 600, 3)
     colours = point_colours(fig.data[0].marker)
     first, second = where(canvas, colours[0]).mean(axis=0), where(canvas, colours[1]).mean(axis=0)
@@ -83,7 +84,7 @@ def test_preview_honours_the_axis_range_a_search_centres_on():
     fig = scatter([[0, 0], [100, 100]])
     fig.update_xaxes(range=[-1, 1])
     fig.update_yaxes(range=[-1, 1])
-    canvas = pixels(plots.static_preview(fig, width=400))
+    canvas = pixels(static_preview(fig, width=400))
     painted = where(canvas, plots.PALETTE[0])
     assert len(painted) and np.ptp(painted[:, 1]) < 10   # one disc, in the middle; the far point is off-axis
     assert abs(painted[:, 1].mean() - 200) < 15
@@ -92,14 +93,14 @@ def test_preview_honours_the_axis_range_a_search_centres_on():
 def test_preview_numeric_colours_run_along_the_colour_scale():
     fig = scatter([[0, 0], [10, 0], [5, 5]], np.array([1.0, 1000.0, 30.0]), numeric_colour=True, log_colour=True)
     marker = fig.data[0].marker
-    canvas = pixels(plots.static_preview(fig))
+    canvas = pixels(static_preview(fig))
     assert len(where(canvas, marker.colorscale[0][1])) and len(where(canvas, marker.colorscale[-1][1]))
 
 
 def test_preview_draws_highlights_on_top_and_writes_the_title():
     fig = scatter(np.random.default_rng(1).normal(size=(50, 2)), highlight={"selected": np.arange(50) == 3},
                   title="PCA layout")
-    canvas = pixels(plots.static_preview(fig))
+    canvas = pixels(static_preview(fig))
     selected = where(canvas, plots.HIGHLIGHT_COLOURS["selected"], opacity=0.95)
     assert len(selected) > 20                          # the selected point's bigger disc
     assert (canvas[10:40, 10:200] < 200).any()          # title text, top left
@@ -107,7 +108,7 @@ def test_preview_draws_highlights_on_top_and_writes_the_title():
 
 @pytest.mark.parametrize("n", [0, 1])
 def test_preview_of_tiny_or_empty_layouts(n):
-    png = plots.static_preview(scatter(np.ones((n, 2))))
+    png = static_preview(scatter(np.ones((n, 2))))
     assert pixels(png).shape[2] == 3
 
 

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from embedviz.neighbours import exact_knn_graph
-from embedviz.projection import MIN_UMAP_ROWS, ProjectionInfo, project, trustworthiness
+from embedviz.analysis.neighbours import exact_knn_graph
+from embedviz.analysis.projection import MIN_UMAP_ROWS, ProjectionInfo, project, trustworthiness
 
 
 def blobs(n=2000, dim=32, centres=8, seed=0):
@@ -180,7 +180,7 @@ def test_knn_graph_too_small_is_rejected(clustered):
 
 
 def test_warmup_compiles_each_path_and_reports_seconds():
-    from embedviz.projection import warmup
+    from embedviz.analysis.projection import warmup
 
     seconds = warmup()
     assert {"import umap", "neighbours", "umap (parallel)", "umap (seeded)",

@@ -1,4 +1,4 @@
-"""embedviz.readers: sources, containers, encodings, delimiter / header sniffing, typed columns."""
+"""embedviz.data.readers: sources, containers, encodings, delimiter / header sniffing, typed columns."""
 from __future__ import annotations
 
 import codecs
@@ -12,11 +12,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from embedviz.errors import DataError
-from embedviz.readers import (
-    DEFAULT_MAX_BYTES, column_names, decode_text, detect_header, gunzip_if_needed, read_bytes, read_table,
-    sniff_delimiter, sniff_format, source_name,
+from embedviz.data.readers import column_names, detect_header, read_table, sniff_delimiter
+from embedviz.data.sources import (
+    DEFAULT_MAX_BYTES,
+    decode_text,
+    gunzip_if_needed,
+    read_bytes,
+    sniff_format,
+    source_name,
 )
+from embedviz.errors import DataError
 
 CSV = b"userId,movieId,rating\n1,10,4.5\n2,20,3.0\n"
 

@@ -3,9 +3,9 @@ import pandas as pd
 import pytest
 
 import embedviz as ev
-from embedviz import recommendations as recs
-from embedviz.datasets import synthetic_interactions
-from embedviz.session_io import load_session, session_bytes
+from embedviz.analysis import recommendations as recs
+from embedviz.data.datasets import synthetic_interactions
+from embedviz.data.session_io import load_session, session_bytes
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +38,7 @@ def test_recommendation_frame_for_a_folded_in_user(fitted):
 
 
 def test_history_frame_is_most_recent_first_when_timestamps_exist():
-    from embedviz.interactions import from_arrays
+    from embedviz.data.interactions import from_arrays
 
     data = from_arrays([1, 1, 1], [10, 20, 30], [3, 4, 5], [100, 300, 200])
     items = pd.DataFrame({"title": ["a", "b", "c"], "genres": [[], [], []]})

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
+from embedviz.analysis.evaluation import PopularityBaseline, evaluate, split
+from embedviz.data.interactions import from_arrays
 from embedviz.errors import DataError
-from embedviz.evaluation import PopularityBaseline, evaluate, split
-from embedviz.interactions import from_arrays
 from embedviz.models.wals import WALS
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ml-latest-small"

@@ -21,7 +21,7 @@ def external_space() -> Space | None:
 
 def open_external(vectors_file, metadata_file) -> Space:
     """Validate uploaded vectors (+ metadata) into a Space and keep it. Raises DataError."""
-    from embedviz.embeddings import load_embeddings
+    from embedviz.data.embeddings import load_embeddings
 
     loaded = load_embeddings(
         vectors_file.getvalue(), name=vectors_file.name,
@@ -74,7 +74,7 @@ def selection_table(space: Space, rows: list[int]) -> pd.DataFrame:
 
 def projection_csv(space: Space, xy: np.ndarray) -> bytes:
     """id, title, x, y[, z] for download (text neutralised against spreadsheet formulas)."""
-    from embedviz.export import safe_text_frame
+    from embedviz.data.export import safe_text_frame
 
     frame = pd.DataFrame({"id": space.ids, "title": space.titles})
     for axis, column in zip("xyz", xy.T):
@@ -91,7 +91,7 @@ _PREVIEW_CSS = "<style>.st-key-explore_chart:has(.js-plotly-plot) .st-key-explor
 
 def scatter_chart(fig, **chart_options):
     """``st.plotly_chart(fig, **chart_options)`` with the static preview in front while Plotly.js loads."""
-    from embedviz import plots
+    from embedviz.viz.preview import static_preview
 
     first_run = st.session_state.setdefault("ev_explore_first_run", time.monotonic())
     with st.container(key="explore_chart"):
@@ -99,7 +99,7 @@ def scatter_chart(fig, **chart_options):
             if time.monotonic() - first_run < PREVIEW_SECONDS and all(t.type != "scatter3d" for t in fig.data):
                 # A markdown image with a data: URL: markdown's code is in Streamlit's first bundle and
                 # the picture needs no second request, so it shows before the widgets' code has loaded.
-                png = base64.b64encode(plots.static_preview(fig)).decode()
+                png = base64.b64encode(static_preview(fig)).decode()
                 st.markdown(f"![Preview of the scatter while the interactive chart loads](data:image/png;base64,{png})")
                 st.html(_PREVIEW_CSS)
         return st.plotly_chart(fig, **chart_options)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 import traceback
-from typing import Callable
+from collections.abc import Callable
 
 
 class Job:
@@ -20,8 +20,9 @@ class Job:
     ends up in `job.error` (message) and `job.status == "failed"`.
     """
 
-    def __init__(self, name: str, work: Callable[["Job"], object], total: int = 1):
+    def __init__(self, name: str, work: Callable[[Job], object], total: int = 1, unit: str = "step"):
         self.name = name
+        self.unit = unit                  # what one of ``total`` is called ("iteration", "epoch")
         self.total = max(1, total)
         self.done = 0
         self.status = "running"           # running | finished | cancelled | failed

@@ -5,11 +5,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from embedviz import catalogue
+from embedviz.analysis import catalogue
+from embedviz.analysis.metrics import METRICS
 from embedviz.dashboard import services
 from embedviz.dashboard.records import Dataset, Space, TrainedModel
 from embedviz.dashboard.safe import md
-from embedviz.neighbours import METRICS
 
 LIST_COLUMNS = {
     "": st.column_config.TextColumn("", width=24, help="● also in another metric's list"),
@@ -20,11 +20,6 @@ LIST_COLUMNS = {
 }
 # Numbers first, title last: in a third of the page a long title is cut, never the score.
 LIST_ORDER = ["", "score", "interactions", "title"]
-SCORE_HELP = {
-    "cosine": "score = cosine similarity (direction only), higher is closer",
-    "euclidean": "score = euclidean distance (direction and length), lower is closer",
-    "dot": "score = dot product (what recommendations rank by), higher is closer",
-}
 
 
 def pick_item(space: Space, from_link, selection: list[int]) -> int:
@@ -75,7 +70,7 @@ def neighbour_lists(space: Space, trained: TrainedModel, mode: str, query: int, 
 
 def statistics(lists: dict, popularity: np.ndarray, norms: np.ndarray) -> dict:
     """Overlap statistics for each pair of metrics."""
-    from embedviz.neighbours import overlap_stats
+    from embedviz.analysis.comparison import overlap_stats
 
     names = list(lists)
     return {(a, b): overlap_stats(lists[a][0], lists[b][0], popularity=popularity, norms=norms)
@@ -84,7 +79,7 @@ def statistics(lists: dict, popularity: np.ndarray, norms: np.ndarray) -> dict:
 
 def caption(lists: dict, popularity: np.ndarray, norms: np.ndarray) -> str:
     """Plain-language reason the lists differ, generated from the numbers."""
-    from embedviz.neighbours import explain_difference
+    from embedviz.analysis.comparison import explain_difference
 
     return explain_difference({m: indices for m, (indices, _) in lists.items()}, norms=norms,
                               popularity=popularity, unit="interactions")

@@ -6,7 +6,8 @@ import time
 import numpy as np
 import streamlit as st
 
-from embedviz import catalogue
+from embedviz import workflows
+from embedviz.analysis import catalogue
 from embedviz.dashboard import services, state
 from embedviz.dashboard.records import Dataset, TrainedModel
 from embedviz.dashboard.safe import md
@@ -86,13 +87,12 @@ def _add_match(chosen: list[int]) -> None:
 
 def user_recommendations(trained: TrainedModel, items, user: int, k: int, exclude_seen: bool):
     """The real user's recommendation table, cached per (user, k, seen) on the model record."""
-    from embedviz.recommendations import recommendation_frame
+    from embedviz.analysis.recommendations import recommendation_frame
 
-    key = ("recommendations", user, k, exclude_seen)
-    if key not in trained.derived:
-        trained.derived[key] = recommendation_frame(trained.model, user, items, k=k, exclude_seen=exclude_seen,
-                                                    held_out=trained.test)
-    return trained.derived[key]
+    return trained.derived.get_or_build(
+        ("recommendations", user, k, exclude_seen),
+        lambda: recommendation_frame(trained.model, user, items, k=k, exclude_seen=exclude_seen,
+                                     held_out=trained.test))
 
 
 def timed(function, *args, **kwargs):
@@ -110,12 +110,12 @@ def new_user_position(space, xy: np.ndarray, vector: np.ndarray, k: int = 10) ->
 
 def load_session_file(uploaded) -> None:
     """Replace the data set and model with a saved session; on error nothing changes."""
-    from embedviz.dashboard.records import digest_bytes
-    from embedviz.session_io import load_session
+    from embedviz.data.session_io import load_session
+    from embedviz.data.sources import digest_bytes
 
     content = uploaded.getvalue()
     model, interactions, items, name = load_session(content)
-    train, test = services.evaluation_split(interactions)   # the split the app trains on
+    train, test = workflows.evaluation_split(interactions)   # the split the app trains on
     data = Dataset(f"{name} (from {uploaded.name})", interactions, items.reset_index(drop=True),
                    digest_bytes(content))
     trained = TrainedModel(name=f"{type(model).__name__} (loaded)", model=model,

@@ -1,13 +1,15 @@
 """Plain records the pages keep in session state (no streamlit here, so tests can build them)."""
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from embedviz.interactions import Interactions
+from embedviz.dashboard.cache import DerivedCache
+from embedviz.data.interactions import Interactions
+from embedviz.data.loaders import LoadReport
+from embedviz.models.base import FactorizationModel
 
 
 @dataclass(eq=False)
@@ -21,7 +23,7 @@ class Dataset:
     interactions: Interactions
     items: pd.DataFrame          # one row per item, in interactions.item_ids order; has "title", "genres"
     digest: str
-    report: object | None = None  # embedviz.loaders.LoadReport when it came from a file
+    report: LoadReport | None = None  # when it came from a file
     is_demo: bool = False
 
     def __post_init__(self):
@@ -37,7 +39,7 @@ class TrainedModel:
     """A fitted model with the split it was evaluated on and its scores."""
 
     name: str
-    model: object
+    model: FactorizationModel
     params: dict
     dataset_digest: str
     seconds: float = 0.0
@@ -45,19 +47,12 @@ class TrainedModel:
     baseline_metrics: dict = field(default_factory=dict)
     train: Interactions | None = None
     test: Interactions | None = None
-    derived: dict = field(default_factory=dict)   # spaces, layouts, indexes computed from this model
+    derived: DerivedCache = field(default_factory=DerivedCache)   # spaces, recommendation tables
 
     @property
     def kind(self) -> str:
         return type(self.model).__name__
 
-
-def digest_bytes(*chunks: bytes) -> str:
-    """sha256 over one or more byte strings (computed once per upload)."""
-    h = hashlib.sha256()
-    for chunk in chunks:
-        h.update(chunk)
-    return h.hexdigest()[:16]
 
 
 @dataclass(eq=False)
@@ -74,7 +69,7 @@ class Space:
     popularity: np.ndarray         # (n,) interactions per row (0 when unknown)
     is_user: np.ndarray            # (n,) bool
     ids: np.ndarray                # (n,) original ids (item ids, user ids, or uploaded labels)
-    derived: dict = field(default_factory=dict)
+    derived: DerivedCache = field(default_factory=DerivedCache)   # layouts, indexes, clusters
 
     @property
     def titles(self) -> np.ndarray:

@@ -1,125 +1,83 @@
 """Cached and background computations the pages call: one call per piece of work.
 
 Demo data and the demo's default model are public, so they are cached process-wide
-(`st.cache_resource`) and warmed in a background thread when the server process
+(once per server process) and warmed in a background thread when the server process
 first imports this module. Everything derived from a visitor's own upload is kept
 on that visitor's records (session state), never in a process-wide cache.
 """
 from __future__ import annotations
 
-import json
-import os
+import functools
 import threading
-import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
 import embedviz as ev
+from embedviz import workflows
+from embedviz.analysis.metrics import normalise_rows
 from embedviz.dashboard import workers
 from embedviz.dashboard.jobs import Job
-from embedviz.dashboard.records import Dataset, Space, TrainedModel, digest_bytes
-
-DEMO_MODEL_PARAMS = {"factors": 32, "regularization": 10.0, "unobserved_weight": 0.5, "iterations": 15, "random_state": 0}
-EVAL_K = 10
-CACHE_DIR = Path(__file__).resolve().parents[2] / ".cache"
+from embedviz.dashboard.records import Dataset, Space, TrainedModel
+from embedviz.data.sources import digest_bytes
+from embedviz.models.registry import model_spec
 
 
-def _process_wide(function):
-    """Compute once per server process, thread-safe (the warm-up thread and pages may race)."""
-    lock, result = threading.Lock(), []
+def _once(function):
+    """``functools.cache`` for a no-argument function, thread-safe: the warm-up thread and the
+    first pages may ask at once, and the work must run once."""
+    lock, cached = threading.Lock(), functools.cache(function)
 
-    def once():
+    @functools.wraps(function)
+    def call():
         with lock:
-            if not result:
-                result.append(function())
-            return result[0]
+            return cached()
 
-    once.__doc__ = function.__doc__
-    return once
+    return call
 
 
-@_process_wide
+@_once
 def demo_dataset() -> Dataset:
     """The embedded demo data set with its item metadata (public, shared by all sessions)."""
-    from embedviz.datasets import DEMO_ITEMS, DEMO_RATINGS, load_demo
-    from embedviz.loaders import align_metadata
+    from embedviz.data.datasets import DEMO_ITEMS, DEMO_RATINGS, load_demo
+    from embedviz.data.metadata import align_metadata
 
     data, meta = load_demo()
     digest = digest_bytes(DEMO_RATINGS.read_bytes(), DEMO_ITEMS.read_bytes())
     return Dataset("Demo: films (generated)", data, align_metadata(meta, data.item_ids), digest, is_demo=True)
 
 
-@_process_wide
+@_once
 def demo_model() -> TrainedModel:
-    """The demo's default WALS model, so every page works with zero clicks.
+    """The demo's default model, so every page works with zero clicks.
 
-    Training is deterministic, so the fitted model is kept on disk (``.cache/``, written by
+    Training is deterministic, so the fitted model is kept in the cache folder (written by
     ``make run``'s warm-up or the first visit) and a fresh server loads it in milliseconds.
     """
     data = demo_dataset()
-    path = CACHE_DIR / f"demo-model-{data.digest}-{digest_bytes(repr(sorted(DEMO_MODEL_PARAMS.items())).encode())}.npz"
-    try:
-        return _load_trained(path, data)
-    except (OSError, ValueError, KeyError):
-        trained = train_and_evaluate(data, "WALS", dict(DEMO_MODEL_PARAMS), name="WALS (demo default)")
-        _save_trained(path, trained)
-        return trained
+    result = workflows.demo_evaluation(data.interactions)
+    return trained_model(result, data, name=f"{workflows.DEMO_MODEL} (demo default)")
 
 
-def _save_trained(path: Path, trained: TrainedModel) -> None:
-    """Write atomically (parallel test workers may race) the model and its scores."""
-    path.parent.mkdir(exist_ok=True)
-    scores = json.dumps({"metrics": trained.metrics, "baseline": trained.baseline_metrics,
-                         "seconds": trained.seconds, "params": trained.params, "name": trained.name})
-    partial = path.with_suffix(f".{os.getpid()}.tmp")
-    with open(partial, "wb") as handle:
-        trained.model.save(handle, scores=np.array(scores))
-    os.replace(partial, path)
-
-
-def _load_trained(path: Path, data: Dataset) -> TrainedModel:
-    from embedviz.models.base import load_model
-
-    model = load_model(path)
-    scores = json.loads(str(model.extras_["scores"]))
-    train, test = evaluation_split(data.interactions)
-    return TrainedModel(name=scores["name"], model=model, params=scores["params"], dataset_digest=data.digest,
-                        seconds=scores["seconds"], metrics=scores["metrics"], baseline_metrics=scores["baseline"],
-                        train=train, test=test)
-
-
-def evaluation_split(interactions):
-    """The evaluation split every model of a data set is trained and scored on (deterministic)."""
-    by = "time" if interactions.timestamps is not None else "user"
-    return ev.split(interactions, test_fraction=0.2, by=by, seed=0)
-
-
-def train_and_evaluate(data: Dataset, model_name: str, params: dict, *, name: str, job: Job | None = None) -> TrainedModel:
-    """Split, fit (reporting to ``job``), evaluate next to the popularity baseline."""
-    from embedviz.model_choices import MODELS
-
-    model = MODELS[model_name].cls(**params)
-    train, test = evaluation_split(data.interactions)
-
-    def report(iteration: int, losses: dict) -> bool:
-        return True if job is None else job.update(iteration + 1, {"iteration": iteration + 1, **losses})
-
-    start = time.perf_counter()
-    model.fit(train, callback=report)
-    seconds = time.perf_counter() - start
-    baseline = ev.PopularityBaseline().fit(train)
-    return TrainedModel(
-        name=name, model=model, params={"model": model_name, **params}, dataset_digest=data.digest,
-        seconds=seconds, metrics=ev.evaluate(model, train, test, k=EVAL_K),
-        baseline_metrics=ev.evaluate(baseline, train, test, k=EVAL_K), train=train, test=test,
-    )
+def trained_model(result: workflows.Evaluated, data: Dataset, *, name: str) -> TrainedModel:
+    """A workflow's result as the record the pages keep."""
+    return TrainedModel(name=name, model=result.model, params=result.params, dataset_digest=data.digest,
+                        seconds=result.seconds, metrics=result.metrics,
+                        baseline_metrics=result.baseline_metrics, train=result.train, test=result.test)
 
 
 def start_training(data: Dataset, model_name: str, params: dict, name: str) -> Job:
     """Train in a background thread; the page polls the returned job."""
-    total = int(params.get("iterations", params.get("epochs", 1)))
-    return Job(name, lambda job: train_and_evaluate(data, model_name, params, name=name, job=job), total=total)
+    spec = model_spec(model_name)
+
+    def work(job: Job) -> TrainedModel:
+        def report(iteration: int, losses: dict) -> bool:
+            return job.update(iteration + 1, {"iteration": iteration + 1, **losses})
+
+        result = workflows.train_and_evaluate(data.interactions, spec.name, params, callback=report)
+        return trained_model(result, data, name=name)
+
+    return Job(name, work, total=spec.steps(params), unit=spec.step_unit)
 
 
 # ---------------------------------------------------------------- spaces and layouts
@@ -129,12 +87,7 @@ SPACES = ("Items", "Users", "Items and users")
 
 def model_space(data: Dataset, trained: TrainedModel, which: str = "Items") -> Space:
     """The items, users or both of a trained model as an explorable `Space` (built once)."""
-    cache = trained.derived
-    key = ("space", which)
-    with _LOCK:
-        if key not in cache:
-            cache[key] = _build_model_space(data, trained, which)
-    return cache[key]
+    return trained.derived.get_or_build(("space", which), lambda: _build_model_space(data, trained, which))
 
 
 def _build_model_space(data: Dataset, trained: TrainedModel, which: str) -> Space:
@@ -157,21 +110,15 @@ def _build_model_space(data: Dataset, trained: TrainedModel, which: str) -> Spac
 
 def pca_layout(space: Space, dims: int) -> np.ndarray:
     """Instant layout shown while UMAP computes."""
-    key = ("pca", dims)
-    if key not in space.derived:
-        space.derived[key] = ev.project(space.vectors, method="pca", n_components=dims)
-    return space.derived[key]
+    return space.derived.get_or_build(
+        ("pca", dims), lambda: ev.project(space.vectors, method="pca", n_components=dims))
 
 
 def umap_job(space: Space, dims: int) -> Job:
     """UMAP layout computed in the worker process, started once per (space, dims)."""
-    key = ("umap", dims)
-    with _LOCK:
-        if key not in space.derived:
-            vectors = space.vectors
-            space.derived[key] = Job(f"UMAP {dims}-D", lambda job: workers.run(
-                ev.project, vectors, method="umap", n_components=dims, random_state=0))
-    return space.derived[key]
+    vectors = space.vectors
+    return space.derived.get_or_build(("umap", dims), lambda: Job(f"UMAP {dims}-D", lambda job: workers.run(
+        ev.project, vectors, method="umap", n_components=dims, random_state=0)))
 
 
 def current_layout(space: Space) -> np.ndarray:
@@ -182,15 +129,15 @@ def current_layout(space: Space) -> np.ndarray:
 
 def cluster_labels(space: Space, n_clusters: int) -> tuple[np.ndarray, dict[int, str]]:
     """k-means clusters of the space and a readable name for each (from genres or titles)."""
-    from embedviz.clustering import cluster_embeddings, label_clusters
+    from embedviz.analysis.clustering import cluster_embeddings, label_clusters
 
-    key = ("clusters", n_clusters)
-    if key not in space.derived:
+    def build() -> tuple[np.ndarray, dict[int, str]]:
         labels = cluster_embeddings(space.vectors, n_clusters=n_clusters, random_state=0)
         genres = space.table["genres"].tolist() if "genres" in space.table else None
         names = label_clusters(labels, genres=genres, titles=space.titles, popularity=space.popularity)
-        space.derived[key] = (labels, names)
-    return space.derived[key]
+        return labels, names
+
+    return space.derived.get_or_build(("clusters", n_clusters), build)
 
 
 def neighbour_index(space: Space, normalised: bool = False):
@@ -198,24 +145,18 @@ def neighbour_index(space: Space, normalised: bool = False):
 
     ``normalised`` indexes the vectors scaled to unit length (cosine and euclidean then agree).
     """
-    from embedviz.neighbours import NeighbourIndex
+    from embedviz.analysis.neighbours import NeighbourIndex
 
-    key = ("neighbours", normalised)
-    with _LOCK:
-        if key not in space.derived:
-            vectors = space.vectors
-            if normalised:
-                vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-            space.derived[key] = NeighbourIndex(vectors.astype(np.float32))
-    return space.derived[key]
+    def build() -> NeighbourIndex:
+        vectors = normalise_rows(space.vectors) if normalised else space.vectors
+        return NeighbourIndex(vectors.astype(np.float32))
 
-
-_LOCK = threading.RLock()
+    return space.derived.get_or_build(("neighbours", normalised), build)
 
 
 # ---------------------------------------------------------------- warm-up
 
-@_process_wide
+@_once
 def warm_up_now() -> None:
     """Do now what the first page view would otherwise wait for (the launcher calls this before serving).
 
@@ -226,7 +167,7 @@ def warm_up_now() -> None:
     space = model_space(demo_dataset(), demo_model(), "Items")
     xy = pca_layout(space, 2)
     umap_job(space, 2)
-    from embedviz import plots
+    from embedviz.viz import plots
 
     plots.warm_up(xy)
 
@@ -243,5 +184,5 @@ def _warm_in_background() -> None:
     threading.Thread(target=work, daemon=True, name="embedviz-warm").start()
 
 
-warm_up = _process_wide(_warm_in_background)
+warm_up = _once(_warm_in_background)
 warm_up.__doc__ = "Start the one-off background warm-up (idempotent; called by every page)."

@@ -83,6 +83,29 @@ def session_jobs() -> dict:
     return st.session_state.setdefault("ev_jobs", {})
 
 
+def start_job(key: str, job) -> None:
+    """Keep a background job under ``key`` (replacing a finished one)."""
+    jobs = session_jobs()
+    jobs[key] = job
+    jobs.pop(f"{key}_kept", None)
+
+
+def keep_finished_model(key: str) -> bool:
+    """Add the model of the finished training job under ``key`` to the models, once.
+
+    Returns True when it was just added (the page reruns to show it everywhere).
+    """
+    jobs = session_jobs()
+    job = jobs.get(key)
+    if job is None or job.running or jobs.get(f"{key}_kept"):
+        return False
+    jobs[f"{key}_kept"] = True
+    if job.result is None:
+        return False
+    add_model(job.result)
+    return True
+
+
 def flash(message: str) -> None:
     """A success message to show once after the next rerun."""
     st.session_state["ev_flash"] = message

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from embedviz.dashboard.records import Dataset, digest_bytes
+from embedviz.dashboard.records import Dataset
+from embedviz.data.sources import digest_bytes
 from embedviz.errors import DataError
 
 KIND_CHOICES = {"Detect automatically": None, "Explicit ratings": "explicit", "Implicit counts / weights": "implicit"}
@@ -37,7 +38,8 @@ def read_upload(uploaded, slot: str, header: bool | None = None) -> RawUpload | 
     cached = memo.get(slot)
     if cached is not None and cached[0] == key:
         return cached[1]
-    from embedviz.loaders import guess_columns, read_table
+    from embedviz.data.columns import guess_columns
+    from embedviz.data.readers import read_table
 
     content = uploaded.getvalue()
     frame = read_table(content, name=uploaded.name, header=header)
@@ -55,7 +57,8 @@ def preview(frame: pd.DataFrame, rows: int = 8) -> pd.DataFrame:
 
 def build_dataset(raw: RawUpload, mapping: dict, kind: str | None, metadata=None) -> Dataset:
     """Validate the mapped interactions (+ optional metadata file) into a Dataset. Raises DataError."""
-    from embedviz.loaders import align_metadata, interactions_from_frame, load_item_metadata
+    from embedviz.data.loaders import interactions_from_frame
+    from embedviz.data.metadata import align_metadata, load_item_metadata
 
     columns = {k: (None if v == NOT_MAPPED else v) for k, v in mapping.items()}
     if not columns.get("user") or not columns.get("item"):

@@ -19,7 +19,7 @@ _pool: ProcessPoolExecutor | None = None
 def _prepare_worker() -> None:
     import os
 
-    from embedviz.projection import enable_umap_caching
+    from embedviz.analysis.projection import enable_umap_caching
 
     # Background work: on a small machine, pages and the browser drawing them go first
     # (measured on 2 cores: the first scatter came ~1 s later while umap loaded and ran at normal priority).

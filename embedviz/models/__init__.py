@@ -1,5 +1,6 @@
 """Matrix factorization models: `WALS` (alternating least squares) and
-`GradientDescentMF` (SGD with biases), with shared behaviour in `base`.
+`GradientDescentMF` (SGD with biases), with shared behaviour in `base`, the ``.npz``
+format in `persistence` and the list of models in `registry`.
 
 The numba kernels compile on first use (cached on disk); `warmup` triggers that
 ahead of time so the first training in the app starts at once.
@@ -7,17 +8,16 @@ ahead of time so the first training in the app starts at once.
 
 
 def warmup() -> None:
-    """Compile (or load from the on-disk cache) every training kernel on a tiny problem."""
+    """Compile (or load from the on-disk cache) every registered model's kernels on a tiny problem."""
     import numpy as np
     import scipy.sparse as sp
 
-    from embedviz.models.gradient_descent import GradientDescentMF
-    from embedviz.models.wals import WALS
+    from embedviz.models.registry import MODELS
 
     rng = np.random.default_rng(0)
     matrix = sp.random(20, 15, density=0.3, random_state=0, format="csr", dtype=np.float32)
     matrix.data[:] = rng.integers(1, 6, matrix.nnz)
-    for solver in ("cg", "cholesky"):
-        WALS(factors=2, iterations=1, solver=solver, random_state=0).fit(matrix)
-    model = GradientDescentMF(factors=2, epochs=1, random_state=0).fit(matrix)
-    model.predict(np.array([0]), np.array([0]))
+    for spec in MODELS.values():
+        for params in spec.warmup_params:
+            model = spec.cls(**params).fit(matrix)
+            model.recommend(0, k=3)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-
 # How many ratings ahead the epoch loop touches the factor rows it will need, so
 # their cache misses overlap with the current step (measured ~8 % faster).
 _LOOKAHEAD = 2

@@ -15,8 +15,8 @@ kernels receive ``weight = c - w0`` and ``rhs = c * t``.
 Rows are independent and each row is computed by one thread from start to end, so
 the result does not depend on thread scheduling. The per-row and per-pass helpers
 are inlined (``inline="always"``): with a handful of entries per row, the calls
-themselves (arrays are passed as a dozen fields each) cost about a quarter of the sweep. Rows are handed out in ``chunks``
-(row ranges of similar cost) so that scratch buffers are allocated once per chunk.
+themselves (arrays are passed as a dozen fields each) cost about a quarter of the sweep.
+Rows are handed out in ``chunks`` (row ranges of similar cost) so that scratch buffers are allocated once per chunk.
 
 Both kernels also return, per row, the two observed-entry sums the loss needs
 (``row_loss[u, 0] = sum_j (c d^2 - 2 c t d)`` and ``row_loss[u, 1] = sum_j d^2`` with

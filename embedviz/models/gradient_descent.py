@@ -14,18 +14,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from embedviz.interactions import Interactions
+from embedviz.data.interactions import Interactions
+from embedviz.errors import TrainingDivergedError
 from embedviz.models import _sgd_kernels as kernels
-from embedviz.models.base import (
-    Callback,
-    FactorizationModel,
-    TrainingDivergedError,
-    check_bool,
-    check_float,
-    check_indices,
-    check_int,
-    check_random_state,
-)
+from embedviz.models.base import Callback, FactorizationModel
+from embedviz.validation import check_bool, check_float, check_indices, check_int, check_random_state
 
 _INIT_SCALE = 0.1
 

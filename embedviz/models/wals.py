@@ -21,19 +21,11 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
-from embedviz.errors import DataError
-from embedviz.interactions import Interactions
+from embedviz.data.interactions import Interactions
+from embedviz.errors import DataError, TrainingDivergedError
 from embedviz.models import _wals_kernels as kernels
-from embedviz.models.base import (
-    Callback,
-    FactorizationModel,
-    TrainingDivergedError,
-    check_indices,
-    check_choice,
-    check_float,
-    check_int,
-    check_random_state,
-)
+from embedviz.models.base import Callback, FactorizationModel
+from embedviz.validation import check_choice, check_float, check_indices, check_int, check_random_state
 
 CONFIDENCE = {
     "linear": lambda values, alpha: 1.0 + alpha * values,

@@ -24,7 +24,7 @@ def test_every_page_renders_without_errors(path):
 
 def test_training_runs_in_the_background_and_adds_a_model():
     at = open_page("pages/2_Train.py")
-    at.number_input[3].set_value(3)          # iterations: keep the test quick
+    at.number_input(key="WALS_iterations").set_value(3)   # keep the test quick
     button(at, "Train").click()
     at.run()
     job = at.session_state["ev_jobs"]["train"]
@@ -38,7 +38,7 @@ def test_training_runs_in_the_background_and_adds_a_model():
 
 def test_gradient_descent_choice_builds_its_own_form():
     at = open_page("pages/2_Train.py")
-    at.radio[0].set_value("Gradient-descent MF")
+    at.radio(key="train_model").set_value("GradientDescentMF")
     at.run()
     labels = [n.label for n in at.number_input]
     assert "Learning rate" in labels and "Unobserved weight w₀" not in labels
@@ -53,7 +53,7 @@ def test_neighbours_page_shows_three_lists_and_overlap_numbers():
 
 def test_neighbours_normalise_toggle_makes_cosine_and_euclidean_agree():
     at = open_page("pages/4_Neighbours.py")
-    at.toggle[0].set_value(True)
+    at.toggle(key="nb_normalise").set_value(True)
     at.run()
     assert not at.exception
     cosine, euclidean = at.dataframe[0].value, at.dataframe[1].value
@@ -62,7 +62,7 @@ def test_neighbours_normalise_toggle_makes_cosine_and_euclidean_agree():
 
 def test_neighbours_user_query_excludes_seen_items():
     at = open_page("pages/4_Neighbours.py")
-    at.radio[0].set_value("User")
+    at.radio(key="nb_mode").set_value("User")
     at.run()
     assert not at.exception and len(at.dataframe) == 3
 

@@ -7,14 +7,13 @@ Explore and Neighbours pages should make visible.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
-from embedviz.interactions import Interactions, from_arrays
+from embedviz.data.interactions import Interactions, from_arrays
+from embedviz.paths import demo_data_dir
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+DATA_DIR = demo_data_dir()
 DEMO_RATINGS = DATA_DIR / "demo_ratings.csv.gz"
 DEMO_ITEMS = DATA_DIR / "demo_items.csv"
 STYLES_PER_GENRE = 3
@@ -22,7 +21,8 @@ STYLES_PER_GENRE = 3
 
 def load_demo() -> tuple[Interactions, pd.DataFrame]:
     """The embedded demo: (interactions, item metadata indexed by item id)."""
-    from embedviz.loaders import load_interactions, load_item_metadata
+    from embedviz.data.loaders import load_interactions
+    from embedviz.data.metadata import load_item_metadata
 
     return load_interactions(DEMO_RATINGS), load_item_metadata(DEMO_ITEMS)
 
@@ -110,7 +110,7 @@ def make_demo(n_users: int = 2500, n_items: int = 3000, seed: int = 7) -> tuple[
     ratings : DataFrame with columns user_id, item_id, rating (0.5-5 in halves), timestamp (epoch s)
     items : DataFrame with columns item_id, title, genres ("A|B"), year
     """
-    from embedviz._demo_vocabulary import GENRES
+    from embedviz.data._demo_vocabulary import GENRES
 
     rng = np.random.default_rng(seed)
     names = list(GENRES)
@@ -139,14 +139,15 @@ def make_demo(n_users: int = 2500, n_items: int = 3000, seed: int = 7) -> tuple[
     timestamps = _demo_timestamps(rng, users, items["year"].to_numpy()[picked])
 
     ratings_frame = pd.DataFrame(
-        {"user_id": users + 1, "item_id": items["item_id"].to_numpy()[picked], "rating": ratings, "timestamp": timestamps}
+        {"user_id": users + 1, "item_id": items["item_id"].to_numpy()[picked], "rating": ratings,
+         "timestamp": timestamps}
     ).sort_values(["user_id", "timestamp"], kind="stable")
     return ratings_frame.reset_index(drop=True), items.drop(columns="quality")
 
 
 def _demo_items(rng, n_items, names, vocabulary) -> tuple[pd.DataFrame, np.ndarray]:
     """Catalogue rows and the (items, genre styles) membership matrix used for tastes."""
-    from embedviz._demo_vocabulary import SUFFIXES
+    from embedviz.data._demo_vocabulary import SUFFIXES
 
     share = np.array([vocabulary[g][2] for g in names])
     main = rng.choice(len(names), size=n_items, p=share / share.sum())

@@ -14,150 +14,22 @@ deterministic and float32 / float64 inputs agree.
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 
-import numba
 import numpy as np
-from numba import prange
 
-
-@dataclass(frozen=True)
-class Metric:
-    """How one similarity measure scores a pair of vectors.
-
-    Attributes
-    ----------
-    label : str
-        Name to show on a page.
-    score_name : str
-        What the returned score is ("similarity", "distance", ...).
-    higher_is_closer : bool
-        True when larger scores mean nearer neighbours (results sorted
-        descending); False for distances (sorted ascending).
-    description : str
-        One-line plain-language explanation.
-    """
-
-    label: str
-    score_name: str
-    higher_is_closer: bool
-    description: str
-
-
-METRICS = {
-    "cosine": Metric(
-        "Cosine", "cosine similarity", True,
-        "Angle between vectors: direction only, length ignored.",
-    ),
-    "euclidean": Metric(
-        "Euclidean", "euclidean distance", False,
-        "Straight-line distance: direction and length both count.",
-    ),
-    "dot": Metric(
-        "Dot product", "dot product", True,
-        "What recommendation scores use: rewards long (often popular) vectors.",
-    ),
-}
+from embedviz.analysis._knn_kernels import QUERY_BLOCK, scan_block, scan_keys
+from embedviz.analysis.metrics import METRICS, check_metric, normalise_rows
+from embedviz.validation import check_indices, check_int
 
 # Extra float32 candidates re-scored in float64, so near-ties at the k-th place
 # are settled by the exact scores rather than float32 rounding.
 TIE_PAD = 8
-# Above this many candidates the insertion top-k costs more than a partition.
-MAX_KERNEL_K = 512
-# Multiply-adds below which a scan runs on one thread (see `_threads_for`).
-PARALLEL_MIN_WORK = 16_000_000
-# Queries handled together (bounds the float64 re-scoring arrays).
-QUERY_BLOCK = 1024
-# Score matrices of the large-k path stay near this many floats.
-BLOCK_FLOATS = 4_000_000
-
-
-def check_metric(metric: str) -> Metric:
-    """The `Metric` for a name; ValueError listing the valid names otherwise."""
-    if metric not in METRICS:
-        raise ValueError(f"metric must be one of {sorted(METRICS)}, got {metric!r}")
-    return METRICS[metric]
-
-
-# ----------------------------------------------------------------------------- kernels
-
-
-@numba.njit(inline="always")
-def _insert(keys, idx, s, i):
-    # keys is sorted descending; equal keys keep the earlier (lower) index first.
-    p = keys.shape[0] - 1
-    while p > 0 and keys[p - 1] < s:
-        keys[p] = keys[p - 1]
-        idx[p] = idx[p - 1]
-        p -= 1
-    keys[p] = s
-    idx[p] = i
-
-
-@numba.njit(inline="always")
-def _is_excluded(excluded, i, self_index):
-    if i == self_index:
-        return True
-    if excluded.shape[0] == 0:
-        return False
-    p = np.searchsorted(excluded, i)
-    return p < excluded.shape[0] and excluded[p] == i
-
-
-@numba.njit(parallel=True, fastmath=True, cache=True)
-def _scan_topk(vectors, query, offsets, excluded, self_index, k, n_chunks):
-    """Top-k of ``vectors @ query - offsets`` per chunk of rows, in one pass."""
-    n, d = vectors.shape
-    out_key = np.full((n_chunks, k), -np.inf, np.float32)
-    out_idx = np.full((n_chunks, k), -1, np.int64)
-    chunk = (n + n_chunks - 1) // n_chunks
-    for c in prange(n_chunks):
-        keys = out_key[c]
-        idx = out_idx[c]
-        for i in range(c * chunk, min(n, (c + 1) * chunk)):
-            s = np.float32(0.0)
-            for j in range(d):
-                s += vectors[i, j] * query[j]
-            if offsets.shape[0] > 0:
-                s -= offsets[i]
-            if s > keys[k - 1] and not _is_excluded(excluded, i, self_index):
-                _insert(keys, idx, s, i)
-    return out_key, out_idx
-
-
-# Queries scored together per pass over the items (each item row is loaded
-# once per tile). Measured on 10k x 64: BLAS product + parallel top-k 2.5 s,
-# one query per pass 1.1 s, tiles of 4 0.8 s (the BLAS and numba thread pools
-# also fight over the two cores).
-QUERY_TILE = 4
-
-
-@numba.njit(parallel=True, fastmath=True, cache=True)
-def _scan_topk_many(vectors, queries, offsets, excluded, self_indices, k):
-    """Top-k of ``vectors @ queries[r] - offsets`` for each query row r."""
-    n, d = vectors.shape
-    b = queries.shape[0]
-    out_key = np.full((b, k), -np.inf, np.float32)
-    out_idx = np.full((b, k), -1, np.int64)
-    for t in prange((b + QUERY_TILE - 1) // QUERY_TILE):
-        first = t * QUERY_TILE
-        last = min(b, first + QUERY_TILE)
-        tile = np.empty(QUERY_TILE, np.float32)
-        for i in range(n):
-            for r in range(first, last):
-                s = np.float32(0.0)
-                for j in range(d):
-                    s += vectors[i, j] * queries[r, j]
-                tile[r - first] = s
-            for r in range(first, last):
-                s = tile[r - first]
-                if offsets.shape[0] > 0:
-                    s -= offsets[i]
-                if s > out_key[r, k - 1] and not _is_excluded(excluded, i, self_indices[r]):
-                    _insert(out_key[r], out_idx[r], s, i)
-    return out_key, out_idx
+# pynndescent query settings: at 1M x 64 (benchmark data) euclidean recall@10 was
+# 0.76 with epsilon 0.1 and 19 candidates, 0.98 with 0.2 and 40 (0.37 ms a query).
+ANN_EPSILON = 0.2
+ANN_MIN_CANDIDATES = 40
 
 
 # ----------------------------------------------------------------------------- input checks
@@ -183,23 +55,6 @@ def _check_finite(array: np.ndarray, name: str) -> None:
             raise ValueError(f"{name} must be finite, found NaN or inf")
 
 
-def _check_k(k) -> int:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k must be an integer >= 1, got {k!r}")
-    return int(k)
-
-
-def _check_indices(values, n: int, name: str) -> np.ndarray:
-    indices = np.asarray(values).reshape(-1)
-    if indices.size and not np.issubdtype(indices.dtype, np.integer):
-        raise ValueError(f"{name} must hold integer row indices, got dtype {indices.dtype}")
-    indices = indices.astype(np.int64)
-    bad = indices[(indices < 0) | (indices >= n)]
-    if bad.size:
-        raise ValueError(f"{name} must be row indices in [0, {n}), got {int(bad[0])}")
-    return indices
-
-
 @dataclass(frozen=True)
 class _Query:
     """A parsed query: vectors (b, d) and, for index queries, their rows (b,)."""
@@ -222,7 +77,7 @@ def _parse_query(query, source: np.ndarray) -> _Query:
     if np.issubdtype(array.dtype, np.integer):
         if array.ndim > 1:
             raise ValueError(f"query indices must be a scalar or 1-D, got shape {array.shape}")
-        rows = _check_indices(array, n, "query")
+        rows = check_indices("query", array, n).reshape(-1)
         return _Query(source[rows], rows, array.ndim == 0)
     if array.ndim not in (1, 2) or array.shape[-1] != dim:
         raise ValueError(
@@ -237,17 +92,10 @@ def _parse_query(query, source: np.ndarray) -> _Query:
 def _parse_exclude(exclude, n: int) -> np.ndarray:
     if exclude is None:
         return np.zeros(0, np.int64)
-    return np.unique(_check_indices(exclude, n, "exclude"))
+    return np.unique(check_indices("exclude", exclude, n).reshape(-1))
 
 
 # ----------------------------------------------------------------------------- exact scores
-
-
-def normalise_rows(vectors: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit length, shape and dtype kept; zero rows stay zero
-    (so their cosine similarity with everything is 0)."""
-    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
-    return np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
 
 
 def _exact_scores(metric, source, norms, candidates, queries) -> np.ndarray:
@@ -372,7 +220,7 @@ class NeighbourIndex:
             (ascending); equal scores are ordered by lower index first.
         """
         check_metric(metric)
-        k = _check_k(k)
+        k = check_int("k", k, 1)
         parsed = _parse_query(query, self.vectors)
         excluded = _parse_exclude(exclude, self.n_items)
         k_eff = min(k, self._available(parsed.rows, excluded))
@@ -408,7 +256,7 @@ class NeighbourIndex:
 
     def _exact_candidates(self, metric, queries, rows, excluded, n_candidates):
         matrix, queries32, offsets = self._scan_inputs(metric, queries)
-        return _scan_block(matrix, queries32, offsets, excluded, rows, n_candidates)
+        return scan_block(matrix, queries32, offsets, excluded, rows, n_candidates)
 
     def _approximate_candidates(self, metric, queries, rows, excluded, n_candidates):
         index = self._ann_index(metric)
@@ -435,72 +283,7 @@ class NeighbourIndex:
         return self._ann[metric]
 
 
-@contextmanager
-def _threads_for(work: int):
-    """Run small jobs on one thread: a parallel region waits for its slowest
-    thread, and on a busy 2-core machine that wait cost ~10 ms per query at
-    100k x 64 (1.2 ms on one thread; 0.4 vs 0.7 ms when the machine is idle)."""
-    before = numba.get_num_threads()
-    if work < PARALLEL_MIN_WORK:
-        numba.set_num_threads(1)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(before)
-
-
-def _scan_keys(matrix, query, offsets, excluded, row, n_candidates):
-    """(keys, indices) of one query's best rows, best first, via the fused kernel."""
-    with _threads_for(matrix.size):
-        n_chunks = min(len(matrix), 4 * numba.get_num_threads())
-        keys, idx = _scan_topk(matrix, query, offsets, excluded, row, n_candidates, n_chunks)
-    keys, idx = keys.ravel(), idx.ravel()
-    valid = idx >= 0
-    order = np.lexsort((idx[valid], -keys[valid]))[:n_candidates]
-    return keys[valid][order], idx[valid][order]
-
-
-def _scan_one(matrix, query, offsets, excluded, row, n_candidates) -> np.ndarray:
-    """Candidates (1, c) for one query."""
-    return _scan_keys(matrix, query, offsets, excluded, row, n_candidates)[1][None, :]
-
-
-def _scan_block(matrix, queries, offsets, excluded, rows, n_candidates) -> np.ndarray:
-    """Candidates (b, c) for a block of queries."""
-    if n_candidates <= MAX_KERNEL_K:
-        if len(queries) < 2 * QUERY_TILE * numba.get_num_threads():
-            # too few tiles to keep every thread busy: split the items instead
-            return np.vstack([
-                _scan_one(matrix, q, offsets, excluded, row, n_candidates)
-                for q, row in zip(queries, rows)
-            ])
-        with _threads_for(matrix.size * len(queries)):
-            return _scan_topk_many(matrix, queries, offsets, excluded, rows, n_candidates)[1]
-    step = max(1, BLOCK_FLOATS // len(matrix))
-    return np.vstack([
-        _sort_block(matrix, queries[s:s + step], offsets, excluded, rows[s:s + step], n_candidates)
-        for s in range(0, len(queries), step)
-    ])
-
-
-def _sort_block(matrix, queries, offsets, excluded, rows, n_candidates) -> np.ndarray:
-    """Candidates for large k: all scores, then a stable sort (lower index first on ties)."""
-    scores = queries @ matrix.T
-    if offsets.size:
-        scores -= offsets
-    scores[:, excluded] = -np.inf
-    has_self = rows >= 0
-    scores[np.flatnonzero(has_self), rows[has_self]] = -np.inf
-    return np.argsort(-scores, axis=1, kind="stable")[:, :n_candidates]
-
-
 # ----------------------------------------------------------------------------- approximate
-
-
-# pynndescent query settings: at 1M x 64 (benchmark data) euclidean recall@10 was
-# 0.76 with epsilon 0.1 and 19 candidates, 0.98 with 0.2 and 40 (0.37 ms a query).
-ANN_EPSILON = 0.2
-ANN_MIN_CANDIDATES = 40
 
 
 class _NormPrunedDot:
@@ -546,7 +329,7 @@ class _NormPrunedDot:
             stop = min(n, start + size)
             local = excluded[(excluded >= start) & (excluded < stop)] - start
             local_row = row - start if start <= row < stop else -1
-            chunk_keys, chunk_idx = _scan_keys(self.vectors[start:stop], query, no_offsets,
+            chunk_keys, chunk_idx = scan_keys(self.vectors[start:stop], query, no_offsets,
                                                local, local_row, k)
             keys = np.concatenate([keys, chunk_keys])
             positions = np.concatenate([positions, chunk_idx + start])
@@ -664,7 +447,7 @@ def exact_knn_graph(vectors, k: int = 15, metric: str = "cosine"):
     distances : ndarray of float32, same shape
     """
     scores_to_distances(np.zeros(0), metric)   # checks the metric
-    k = _check_k(k)
+    k = check_int("k", k, 1)
     index = NeighbourIndex(vectors, approximate_above=None)
     n = index.n_items
     rows = np.arange(n)
@@ -679,151 +462,3 @@ def exact_knn_graph(vectors, k: int = 15, metric: str = "cosine"):
 # ----------------------------------------------------------------------------- comparing lists
 
 
-def _as_list(values, name: str) -> np.ndarray:
-    array = np.asarray(values).reshape(-1)
-    if array.size and not np.issubdtype(array.dtype, np.integer):
-        raise ValueError(f"{name} must hold integer row indices, got dtype {array.dtype}")
-    return array.astype(np.int64)
-
-
-def _spearman_of_positions(positions_b: np.ndarray) -> float | None:
-    """Spearman correlation between 0..m-1 and the ranks of ``positions_b``."""
-    m = len(positions_b)
-    if m < 2:
-        return None
-    ranks_b = np.argsort(np.argsort(positions_b))
-    d2 = float(((np.arange(m) - ranks_b) ** 2).sum())
-    return 1.0 - 6.0 * d2 / (m * (m * m - 1))
-
-
-def overlap_stats(list_a, list_b, *, popularity=None, norms=None) -> dict:
-    """Numbers that say how two neighbour lists differ and why.
-
-    Parameters
-    ----------
-    list_a, list_b : array-like of int
-        Ranked row indices (best first), e.g. cosine and euclidean neighbours.
-    popularity : array-like, shape (n_items,), optional
-        Interactions per item.
-    norms : array-like, shape (n_items,), optional
-        Vector length per item.
-
-    Returns
-    -------
-    dict
-        ``jaccard`` (|A ∩ B| / |A ∪ B|; 1.0 for two empty lists), ``shared``
-        (count), ``shared_items`` (int64 array, in list A's order),
-        ``rank_correlation`` (Spearman of the shared items' ranks in A and B;
-        None when fewer than 2 are shared), and when given
-        ``mean_popularity_a/b`` and ``mean_norm_a/b`` (None for an empty list).
-    """
-    a, b = _as_list(list_a, "list_a"), _as_list(list_b, "list_b")
-    in_b = np.isin(a, b)
-    shared = a[in_b]
-    union = len(np.union1d(a, b))
-    position_in_b = {item: pos for pos, item in reversed(list(enumerate(b.tolist())))}
-    stats = {
-        "jaccard": len(np.unique(shared)) / union if union else 1.0,
-        "shared": int(len(shared)),
-        "shared_items": shared,
-        "rank_correlation": _spearman_of_positions(
-            np.array([position_in_b[item] for item in shared.tolist()])
-        ),
-    }
-    for name, values in (("popularity", popularity), ("norm", norms)):
-        if values is not None:
-            values = np.asarray(values, dtype=np.float64)
-            stats[f"mean_{name}_a"] = float(values[a].mean()) if a.size else None
-            stats[f"mean_{name}_b"] = float(values[b].mean()) if b.size else None
-    return stats
-
-
-# A list "favours" longer vectors / more popular items when its mean is this
-# many times the cosine list's.
-FAVOURS_RATIO = 1.25
-
-
-def _number(x: float) -> str:
-    return f"{x:,.0f}" if abs(x) >= 10 else f"{x:.2g}"
-
-
-def _popularity_clause(mean_list, mean_cosine, catalogue_mean, unit) -> str:
-    if mean_list * FAVOURS_RATIO <= mean_cosine:
-        who = f"items with few {unit}" if mean_list < catalogue_mean else f"items with fewer {unit}"
-    elif mean_list >= mean_cosine * FAVOURS_RATIO:
-        who = "popular items" if mean_list > catalogue_mean else f"items with more {unit}"
-    else:
-        return ""
-    return f" — {who} here (mean {_number(mean_list)} {unit} vs {_number(mean_cosine)} for cosine)"
-
-
-def _versus_cosine(metric, lists, norms, popularity, unit) -> str:
-    """One sentence on how ``metric``'s list differs from the cosine list."""
-    label = METRICS[metric].label
-    norm_m, norm_c = norms[lists[metric]].mean(), norms[lists["cosine"]].mean()
-    shared = overlap_stats(lists[metric], lists["cosine"])["shared"]
-    if norm_m * FAVOURS_RATIO <= norm_c or norm_m >= norm_c * FAVOURS_RATIO:
-        size = "short" if norm_m < norm_c else "long"
-        clause = ""
-        if popularity is not None:
-            clause = _popularity_clause(popularity[lists[metric]].mean(),
-                                        popularity[lists["cosine"]].mean(),
-                                        popularity.mean(), unit)
-        return (f"{label} favours items with {size} vectors{clause}; mean length "
-                f"{_number(norm_m)} vs {_number(norm_c)} for cosine.")
-    return (f"{label} and cosine pick vectors of similar length and share {shared} of "
-            f"{len(lists['cosine'])} items.")
-
-
-def explain_difference(lists: dict, *, norms, popularity=None,
-                       unit: str = "ratings") -> str:
-    """A short plain-language caption saying why the metrics' lists differ.
-
-    Parameters
-    ----------
-    lists : dict
-        Metric name -> ranked row indices, e.g. ``{"cosine": ..., "euclidean":
-        ..., "dot": ...}``; must contain "cosine" (the reference) and at least
-        one other metric.
-    norms : array-like, shape (n_items,)
-        Vector length of every item (the catalogue, not only the lists).
-    popularity : array-like, shape (n_items,), optional
-        Interactions per item; adds "popular" / "rarely rated" to the caption.
-    unit : str
-        What popularity counts, e.g. "ratings", "plays", "interactions".
-
-    Returns
-    -------
-    str
-        One to three sentences, e.g. "Euclidean favours items with short
-        vectors — items with few ratings here (mean 3 ratings vs 40 for
-        cosine);
-        mean length 0.31 vs 1.2 for cosine."
-    """
-    for metric in lists:
-        check_metric(metric)
-    if "cosine" not in lists or len(lists) < 2:
-        raise ValueError(
-            f"lists must hold 'cosine' and at least one other metric, got {sorted(lists)}"
-        )
-    lists = {metric: _as_list(items, metric) for metric, items in lists.items()}
-    norms = np.asarray(norms, dtype=np.float64)
-    popularity = None if popularity is None else np.asarray(popularity, dtype=np.float64)
-    if any(items.size == 0 for items in lists.values()):
-        return "Nothing to compare: a list is empty."
-    sentences = []
-    if "euclidean" in lists:
-        if np.ptp(norms) <= 1e-3 * max(norms.mean(), 1e-12):
-            shared = overlap_stats(lists["euclidean"], lists["cosine"])["shared"]
-            sentences.append(
-                "All vectors have the same length (normalised embeddings), so only direction "
-                f"counts and cosine and euclidean give the same list ({shared} of "
-                f"{len(lists['cosine'])} shared)."
-            )
-        elif np.array_equal(lists["euclidean"], lists["cosine"]):
-            sentences.append("Cosine and euclidean give exactly the same list here.")
-        else:
-            sentences.append(_versus_cosine("euclidean", lists, norms, popularity, unit))
-    if "dot" in lists:
-        sentences.append(_versus_cosine("dot", lists, norms, popularity, unit))
-    return " ".join(sentences)

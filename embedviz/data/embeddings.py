@@ -16,12 +16,20 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from embedviz.errors import DataError
-from embedviz.loaders import ID_NAMES, item_table, normalise_name, parsed_numbers, plural_rows
-from embedviz.readers import (
-    DEFAULT_MAX_BYTES, TableInfo, gunzip_if_needed, parse_table, read_bytes, sniff_format,
-    source_name, unreadable_message, zip_contents,
+from embedviz.data.columns import normalise_name
+from embedviz.data.metadata import ID_NAMES, item_table
+from embedviz.data.readers import TableInfo, parse_table
+from embedviz.data.sources import (
+    DEFAULT_MAX_BYTES,
+    gunzip_if_needed,
+    read_bytes,
+    sniff_format,
+    source_name,
+    unreadable_message,
+    zip_contents,
 )
+from embedviz.data.values import parsed_numbers, plural_rows
+from embedviz.errors import DataError
 
 __all__ = ["EmbeddingSet", "load_embeddings"]
 
@@ -130,7 +138,7 @@ def _np_load(data: bytes, name: str):
 
 def _from_npz(data: bytes, name: str) -> tuple[np.ndarray, np.ndarray | None]:
     archive = _np_load(data, name)
-    arrays = {key: _npz_array(archive, key, name) for key in archive.keys()}
+    arrays = {key: _npz_array(archive, key, name) for key in archive}
     vector_key = next((k for k in _VECTOR_KEYS if k in arrays), None)
     vector_key = vector_key or _single_2d_key(arrays, name)
     ids_key = next((k for k in _ID_KEYS if k in arrays), None)

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from embedviz.data.interactions import Interactions
 from embedviz.errors import DataError
-from embedviz.interactions import Interactions
 
 GENRE_SEPARATOR = "|"
 
@@ -39,7 +39,7 @@ def session_bytes(model, data: Interactions, items: pd.DataFrame, name: str) -> 
 
 def load_session(source) -> tuple[object, Interactions, pd.DataFrame, str]:
     """Read a session file: (model, interactions, items table in item order, name). Raises DataError."""
-    from embedviz.models.base import load_model
+    from embedviz.models.persistence import load_model
 
     model = load_model(source)
     extras = getattr(model, "extras_", {}) or {}

@@ -39,7 +39,7 @@ def colour_options(items: pd.DataFrame, has_popularity: bool = True) -> list[str
 
 
 def colour_values(items: pd.DataFrame, by: str, popularity: np.ndarray, clusters=None):
-    """(values, numeric, log) for `embedviz.plots.embedding_scatter`'s colour arguments."""
+    """(values, numeric, log) for `embedviz.viz.plots.embedding_scatter`'s colour arguments."""
     if by == COLOUR_BY_GENRE:
         return main_genre(items), False, False
     if by == COLOUR_BY_POPULARITY:

@@ -15,17 +15,14 @@ from __future__ import annotations
 import re
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
+from typing import Literal, overload
 
 import numpy as np
 
-from embedviz.neighbours import (
-    NeighbourIndex,
-    exact_knn_graph,
-    normalise_rows,
-    scores_to_distances,
-)
+from embedviz.analysis.metrics import normalise_rows
+from embedviz.analysis.neighbours import NeighbourIndex, exact_knn_graph, scores_to_distances
 
 METHODS = ("pca", "umap")
 PROJECTION_METRICS = ("cosine", "euclidean")
@@ -302,6 +299,40 @@ def _describe(method, n, n_fitted, n_neighbors, used_knn, tiny) -> str:
     return f"UMAP layout of {n:,} items ({n_neighbors} neighbours, {graph} neighbour graph)."
 
 
+@overload
+def project(
+    vectors,
+    method: str = "umap",
+    n_components: int = 2,
+    metric: str = "cosine",
+    *,
+    n_neighbors: int | None = None,
+    min_dist: float = 0.1,
+    random_state: int | None = None,
+    knn: tuple[np.ndarray, np.ndarray] | None = None,
+    sample_above: int = 200_000,
+    callback: Callback | None = None,
+    return_info: Literal[False] = False,
+) -> np.ndarray: ...
+
+
+@overload
+def project(
+    vectors,
+    method: str = "umap",
+    n_components: int = 2,
+    metric: str = "cosine",
+    *,
+    n_neighbors: int | None = None,
+    min_dist: float = 0.1,
+    random_state: int | None = None,
+    knn: tuple[np.ndarray, np.ndarray] | None = None,
+    sample_above: int = 200_000,
+    callback: Callback | None = None,
+    return_info: Literal[True],
+) -> tuple[np.ndarray, ProjectionInfo]: ...
+
+
 def project(
     vectors,
     method: str = "umap",
@@ -315,7 +346,7 @@ def project(
     sample_above: int = 200_000,
     callback: Callback | None = None,
     return_info: bool = False,
-):
+) -> np.ndarray | tuple[np.ndarray, ProjectionInfo]:
     """Lay embeddings out in 2-D or 3-D.
 
     Parameters
@@ -340,7 +371,7 @@ def project(
         so seeded UMAP is slower.
     knn : (indices, distances), optional
         A precomputed k-NN graph in umap-learn's format, e.g. from
-        `embedviz.neighbours.exact_knn_graph` (k >= n_neighbors, row i first
+        `embedviz.analysis.neighbours.exact_knn_graph` (k >= n_neighbors, row i first
         in its own row). Without it an exact graph is computed here up to
         `EXACT_KNN_ROWS` rows, above that umap-learn builds an approximate one.
         Ignored on the sampling path.
@@ -435,7 +466,8 @@ def warmup(*, approximate: bool = False) -> dict[str, float]:
     dict
         Seconds per step.
     """
-    from embedviz.neighbours import METRICS, NeighbourIndex, nearest_neighbours
+    from embedviz.analysis.metrics import METRICS
+    from embedviz.analysis.neighbours import NeighbourIndex, nearest_neighbours
 
     rng = np.random.default_rng(0)
     centres = rng.standard_normal((4, 8)) * 4

@@ -14,9 +14,11 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from embedviz.data.interactions import Interactions
 from embedviz.errors import DataError
-from embedviz.interactions import Interactions
-from embedviz.models.base import Recommender, as_interactions, check_float, check_int, mask_seen, top_k
+from embedviz.models.base import Recommender, as_interactions
+from embedviz.models.ranking import mask_seen, top_k
+from embedviz.validation import check_float, check_int
 
 # Scores of this many (user, item) pairs are held in memory at once while evaluating.
 _SCORE_BUDGET = 16_000_000

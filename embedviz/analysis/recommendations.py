@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from embedviz.interactions import Interactions
+from embedviz.data.interactions import Interactions
 
 
 def _genre_text(items: pd.DataFrame, indices) -> list[str]:

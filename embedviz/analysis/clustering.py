@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from embedviz.neighbours import normalise_rows
+from embedviz.analysis.metrics import normalise_rows
 
 # k-means (several restarts) up to this many rows, mini-batch k-means above.
 FULL_KMEANS_ROWS = 20_000

@@ -1,6 +1,6 @@
 """The `Interactions` container: a users x items feedback matrix with its id maps.
 
-Loading from files lives in `embedviz.loaders`; this module only holds the
+Loading from files lives in `embedviz.data.loaders`; this module only holds the
 in-memory representation and the rules for building it from arrays.
 """
 from __future__ import annotations
@@ -77,7 +77,7 @@ class Interactions:
             frame["timestamp"] = self.timestamps
         return frame
 
-    def select(self, keep: np.ndarray) -> "Interactions":
+    def select(self, keep: np.ndarray) -> Interactions:
         """Entries where ``keep`` (bool, shape (nnz,)) is True; same shape and ids."""
         keep = np.asarray(keep, dtype=bool)
         coo = self.matrix.tocoo()

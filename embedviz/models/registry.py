@@ -1,0 +1,156 @@
+"""The models embedviz offers: one `ModelSpec` entry per model, read by everything else.
+
+`load_model`, the command line, the Train page's form, the training workflow and the
+warm-up all take what they need from `MODELS`, so adding a model is one class module
+plus one entry here.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from embedviz.models.base import FactorizationModel
+
+
+@dataclass(frozen=True)
+class Param:
+    """One hyper-parameter as a form field: its default and the range a user may pick."""
+
+    name: str
+    label: str
+    default: float | int
+    low: float | int
+    high: float | int
+    help: str
+
+    @property
+    def is_int(self) -> bool:
+        return isinstance(self.default, int)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Everything the app needs to know about one model class.
+
+    Attributes
+    ----------
+    name : str
+        The class name (the registry key, stored in saved model files).
+    label : str
+        What a page shows, e.g. "Gradient-descent MF".
+    cli_name : str
+        The ``--model`` value on the command line.
+    module : str
+        Module defining the class (imported on first use, so the registry stays light).
+    summary : str
+        One plain-language paragraph for the Train page.
+    params : tuple of Param
+        The parameters a user may set, with the defaults the app uses.
+    steps_param : str
+        The parameter that counts training steps (progress bars, ``--iterations``).
+    step_unit : str
+        What one step is called ("iteration", "epoch").
+    judged_by : str
+        A caption for result tables: which metrics fit this model's objective.
+    warmup_params : tuple of dict
+        Tiny fits that compile every kernel the model uses.
+    """
+
+    name: str
+    label: str
+    cli_name: str
+    module: str
+    summary: str
+    params: tuple[Param, ...]
+    steps_param: str
+    step_unit: str
+    judged_by: str = ""
+    warmup_params: tuple[dict, ...] = field(default=({},))
+
+    @property
+    def cls(self) -> type[FactorizationModel]:
+        return getattr(import_module(self.module), self.name)
+
+    def defaults(self) -> dict:
+        """The app's default parameters for this model (form, CLI, demo model)."""
+        return {p.name: p.default for p in self.params}
+
+    def steps(self, params: dict) -> int:
+        """Training steps a run with ``params`` takes (for progress)."""
+        return int(params.get(self.steps_param, self.defaults()[self.steps_param]))
+
+    def build(self, params: dict | None = None) -> FactorizationModel:
+        """An unfitted model with the app's defaults updated by ``params``."""
+        return self.cls(**{**self.defaults(), **(params or {})})
+
+
+_FACTORS = Param("factors", "Embedding dimensions", 32, 2, 256,
+                 "Length of each user/item vector. More captures finer taste, costs time and "
+                 "can overfit.")
+_REG_HELP = "Penalty on vector length. Raise it when the model overfits (train good, test poor)."
+_SEED = Param("random_state", "Random seed", 0, 0, 10_000, "Same seed, same result.")
+
+_ENTRIES = (
+    ModelSpec(
+        name="WALS", label="WALS", cli_name="wals", module="embedviz.models.wals",
+        summary="Weighted alternating least squares: error on observed entries plus a weighted "
+                "error on all unobserved ones, solved exactly for users, then items, in turn.",
+        params=(
+            _FACTORS,
+            Param("regularization", "Regularisation λ", 10.0, 0.0, 1000.0, _REG_HELP),
+            Param("unobserved_weight", "Unobserved weight w₀", 0.5, 0.0, 10.0,
+                  "How much 'not interacted' counts as a zero. 0 ignores unobserved entries "
+                  "(rating prediction); higher pushes unseen items' scores down."),
+            Param("iterations", "Iterations", 15, 1, 100,
+                  "Alternating sweeps over users and items."),
+            _SEED,
+        ),
+        steps_param="iterations", step_unit="iteration",
+        warmup_params=(dict(factors=2, iterations=1, solver="cg", random_state=0),
+                       dict(factors=2, iterations=1, solver="cholesky", random_state=0)),
+    ),
+    ModelSpec(
+        name="GradientDescentMF", label="Gradient-descent MF", cli_name="sgd",
+        module="embedviz.models.gradient_descent",
+        summary="Stochastic gradient descent on the observed ratings with user, item and global "
+                "biases: each step crawls against the gradient of the squared error.",
+        params=(
+            _FACTORS,
+            Param("regularization", "Regularisation λ", 0.05, 0.0, 10.0, _REG_HELP),
+            Param("learning_rate", "Learning rate", 0.01, 0.0001, 0.5,
+                  "Step size. Too high diverges, too low learns slowly."),
+            Param("epochs", "Epochs", 20, 1, 200,
+                  "Passes over the training ratings (stops early when the validation error "
+                  "stops improving)."),
+            _SEED,
+        ),
+        steps_param="epochs", step_unit="epoch",
+        judged_by="Gradient-descent MF learns to predict the rating a user would give (judge it by "
+                  "RMSE / MAE). Ranking every unseen item by predicted rating favours obscure "
+                  "items with a few high ratings, so its ranking scores are low; WALS models "
+                  "*what people choose*, including what they skip.",
+        warmup_params=(dict(factors=2, epochs=1, random_state=0),),
+    ),
+)
+
+MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in _ENTRIES}
+
+
+def model_spec(name: str) -> ModelSpec:
+    """The entry for a class name, page label or command-line name."""
+    for spec in MODELS.values():
+        if name in (spec.name, spec.label, spec.cli_name):
+            return spec
+    raise ValueError(f"model must be one of {sorted(MODELS)}, got {name!r}")
+
+
+def unique_name(base: str, taken: Iterable[str]) -> str:
+    """``base``, or ``base (2)``, ``base (3)``… when that name is taken."""
+    taken = set(taken)
+    name, n = base, 2
+    while name in taken:
+        name, n = f"{base} ({n})", n + 1
+    return name

@@ -1,0 +1,135 @@
+"""The steps a user runs end to end, shared by the command line and the dashboard.
+
+Split a data set the way every model of it is judged, train a registered model with
+progress reported to a callback, score it next to the popularity baseline, and keep the
+demo's default model on disk so a fresh server starts with it.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from embedviz.analysis.evaluation import PopularityBaseline, evaluate, split
+from embedviz.data.interactions import Interactions
+from embedviz.models.base import Callback, FactorizationModel
+from embedviz.models.registry import MODELS, model_spec
+
+EVAL_K = 10
+TEST_FRACTION = 0.2
+DEMO_MODEL = "WALS"
+
+
+@dataclass(eq=False)
+class Evaluated:
+    """A fitted model with the split it was scored on, its scores and fit time."""
+
+    model: FactorizationModel
+    params: dict
+    seconds: float
+    metrics: dict
+    baseline_metrics: dict
+    train: Interactions
+    test: Interactions
+
+
+def evaluation_split(interactions: Interactions) -> tuple[Interactions, Interactions]:
+    """The split every model of a data set is trained and scored on (deterministic).
+
+    Each user's latest 20 % when the data has timestamps, else a random 20 % per user.
+    """
+    by = "time" if interactions.timestamps is not None else "user"
+    return split(interactions, test_fraction=TEST_FRACTION, by=by, seed=0)
+
+
+def train_and_evaluate(interactions: Interactions, model: str, params: dict | None = None, *,
+                       callback: Callback | None = None) -> Evaluated:
+    """Split, fit a registered model (reporting to ``callback``), score it and the baseline.
+
+    Parameters
+    ----------
+    interactions : Interactions
+    model : str
+        A registry name (class name, page label or command-line name), see `MODELS`.
+    params : dict, optional
+        Parameters on top of the registry's defaults.
+    callback : callable(iteration, losses) -> bool or None, optional
+        Progress; returning False stops training early.
+    """
+    spec = model_spec(model)
+    params = {**spec.defaults(), **(params or {})}
+    estimator = spec.cls(**params)
+    train, test = evaluation_split(interactions)
+    start = time.perf_counter()
+    estimator.fit(train, callback=callback)
+    seconds = time.perf_counter() - start
+    baseline = PopularityBaseline().fit(train)
+    return Evaluated(
+        model=estimator, params={"model": spec.name, **params}, seconds=seconds,
+        metrics=evaluate(estimator, train, test, k=EVAL_K),
+        baseline_metrics=evaluate(baseline, train, test, k=EVAL_K), train=train, test=test,
+    )
+
+
+# ----------------------------------------------------------------------------- on-disk cache
+
+
+def cached_evaluation(path: Path, interactions: Interactions, model: str,
+                      params: dict | None = None) -> Evaluated:
+    """`train_and_evaluate`, kept at ``path`` so the next process loads it in milliseconds.
+
+    Training is deterministic when ``params`` fix ``random_state``. A missing or unreadable
+    file is (re)computed and written atomically (parallel processes may race).
+    """
+    from embedviz.errors import DataError
+    from embedviz.models.persistence import load_model
+
+    try:
+        stored = load_model(path)
+        scores = json.loads(str(stored.extras_["scores"]))
+        train, test = evaluation_split(interactions)
+        return Evaluated(stored, scores["params"], scores["seconds"], scores["metrics"],
+                         scores["baseline"], train, test)
+    except (OSError, ValueError, KeyError, DataError):
+        result = train_and_evaluate(interactions, model, params)
+        _save_evaluated(path, result)
+        return result
+
+
+def _save_evaluated(path: Path, result: Evaluated) -> None:
+    scores = json.dumps({"metrics": result.metrics, "baseline": result.baseline_metrics,
+                         "seconds": result.seconds, "params": result.params})
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        with open(partial, "wb") as handle:
+            result.model.save(handle, scores=np.array(scores))
+        os.replace(partial, path)
+    except OSError:   # a read-only deployment still works, it just retrains next time
+        pass
+
+
+def demo_model_params() -> dict:
+    """The demo's default model: the registry's defaults for `DEMO_MODEL`."""
+    return MODELS[DEMO_MODEL].defaults()
+
+
+def demo_evaluation(data: Interactions | None = None) -> Evaluated:
+    """The demo data set's default model, trained once and kept in the cache folder.
+
+    ``data`` is the demo's interactions when the caller has loaded them already.
+    """
+    from embedviz.data.datasets import DEMO_ITEMS, DEMO_RATINGS, load_demo
+    from embedviz.data.sources import digest_bytes
+    from embedviz.paths import cache_dir
+
+    data = load_demo()[0] if data is None else data
+    params = demo_model_params()
+    data_key = digest_bytes(DEMO_RATINGS.read_bytes(), DEMO_ITEMS.read_bytes())
+    params_key = digest_bytes(repr(sorted(params.items())).encode())
+    path = cache_dir() / f"demo-model-{data_key}-{params_key}.npz"
+    return cached_evaluation(path, data, DEMO_MODEL, params)
