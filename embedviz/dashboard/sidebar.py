@@ -46,9 +46,9 @@ def _model_picker() -> None:
         return
     names = list(available)
     active = state.active_model()
-    chosen = st.selectbox("Model in use", names, index=names.index(active.name),
-                          label_visibility="collapsed")
-    if chosen != active.name:
+    current = names.index(active.name) if active is not None else 0
+    chosen = st.selectbox("Model in use", names, index=current, label_visibility="collapsed")
+    if active is None or chosen != active.name:
         state.set_active_model(chosen)
 
 
