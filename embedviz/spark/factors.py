@@ -74,6 +74,7 @@ class SparkALS(WALS):
     solver = "cholesky"
     cg_steps = 1
     _FITTED_SCALARS = (*WALS._FITTED_SCALARS, "spark_info_")
+    spark_info_: dict
 
     def __init__(self, factors: int = 10, regularization: float = 0.1, alpha: float = 1.0,
                  iterations: int = 10, random_state: int | None = None):

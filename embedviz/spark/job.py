@@ -28,7 +28,7 @@ with warnings.catch_warnings():  # pyspark 4.3 warns about pandas 3 on import; w
 
 from embedviz.errors import DataError
 from embedviz.spark import factors as layout
-from embedviz.spark.frames import Prepared, _hadoop, prepare, read_table
+from embedviz.spark.frames import Prepared, hadoop_path, jvm, prepare, read_table
 from embedviz.spark.params import DataCounts, spark_params
 
 # A cluster that accepts the application but has no free worker would leave it waiting forever.
@@ -51,7 +51,7 @@ def start_session(master: str | None, app_name: str, conf: dict | None = None) -
 def wait_for_executors(spark: SparkSession, timeout_s: float = EXECUTOR_WAIT_S) -> None:
     """Return once an executor has joined (at once on a local master); DataError after ``timeout_s``."""
     sc = spark.sparkContext
-    if sc.master.startswith("local"):
+    if str(sc.master).startswith("local"):
         return
     deadline = time.monotonic() + timeout_s
     while sc._jsc.sc().getExecutorMemoryStatus().size() < 2:  # the driver is one entry
@@ -76,7 +76,7 @@ def size_shuffles(spark: SparkSession) -> None:
 
 def check_output(spark: SparkSession, out: str) -> None:
     """Refuse an --out that is a file or a folder holding something else; clear a previous run's JSON."""
-    fs, path = _hadoop(spark, out)
+    fs, path = hadoop_path(spark, out)
     if not fs.exists(path):
         return
     if fs.isFile(path):
@@ -86,7 +86,7 @@ def check_output(spark: SparkSession, out: str) -> None:
         raise DataError(f"--out {out} exists and is not an embedviz Spark output (it holds {names[:3]}); "
                         "choose a new folder")
     if names:  # a failed rewrite must not leave the old JSON describing new parts
-        fs.delete(_hadoop(spark, _join(out, layout.INFO_FILE))[1], False)
+        fs.delete(hadoop_path(spark, _join(out, layout.INFO_FILE))[1], False)
 
 
 def _join(folder: str, name: str) -> str:
@@ -114,14 +114,14 @@ def write_outputs(spark: SparkSession, out: str, prepared: Prepared, model: ALSM
     prepared.ratings.write.mode("overwrite").parquet(_join(out, layout.INTERACTIONS))
     model.write().overwrite().save(_join(out, layout.SPARK_MODEL))
     if items is not None:
-        fs, target = _hadoop(spark, _join(out, _items_name(items)))
-        local = spark.sparkContext._jvm.org.apache.hadoop.fs.Path(str(items.resolve()))
+        fs, target = hadoop_path(spark, _join(out, _items_name(items)))
+        local = jvm(spark).org.apache.hadoop.fs.Path(str(items.resolve()))
         fs.copyFromLocalFile(False, True, local, target)
 
 
 def write_info(spark: SparkSession, out: str, info: dict) -> None:
     """The JSON, written last: its presence marks a complete output folder."""
-    fs, target = _hadoop(spark, _join(out, layout.INFO_FILE))
+    fs, target = hadoop_path(spark, _join(out, layout.INFO_FILE))
     stream = fs.create(target, True)
     try:
         stream.write(bytearray(json.dumps(info, indent=2).encode()))
