@@ -100,7 +100,7 @@ def spark_child(dataset: str, repeats: int) -> dict:
     train, test = load_split(dataset)
     params = spark_params(wals_params(), counts_of(train))
     start = time.perf_counter()
-    spark = start_session("local[2]", "bench_spark", {"spark.driver.memory": "4g"})
+    spark, _ = start_session("local[2]", "bench_spark", {"spark.driver.memory": "4g"})
     started_s = time.perf_counter() - start
     try:
         from pyspark.ml.recommendation import ALS
@@ -233,8 +233,34 @@ def explain_child(dataset: str) -> dict:
             for name, per_row in (("per_row", True), ("constant", False))}
 
 
+def memory_child(n_users: int, n_items: int, n_events: int) -> dict:
+    """Resident memory of one WALS fit (k=32) on top of its data: the single-machine limit."""
+    from embedviz.data.datasets import synthetic_interactions
+    from embedviz.models import warmup
+    from embedviz.models.wals import WALS
+
+    warmup()
+    data = synthetic_interactions(n_users, n_items, n_events, seed=0)
+    before = _status_mb("VmRSS")
+    _reset_peak()
+    start = time.perf_counter()
+    WALS(**wals_params()).fit(data)
+    return {"nnz": data.nnz, "users": n_users, "items": n_items, "fit_s": time.perf_counter() - start,
+            "data_mb": data.matrix.data.nbytes / 2**20 * 3, "before_mb": before,
+            "fit_extra_mb": _status_mb("VmHWM") - before}
+
+
+def _status_mb(field: str) -> float:
+    text = Path("/proc/self/status").read_text()
+    return int(text.split(f"{field}:")[1].split()[0]) / 1024
+
+
+def _reset_peak() -> None:
+    Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the current RSS (Linux >= 4.0)
+
+
 CHILDREN = {"embedviz": embedviz_child, "spark": spark_child, "end_to_end": end_to_end_child,
-            "explain": explain_child}
+            "explain": explain_child, "memory": memory_child}
 
 
 # --------------------------------------------------------------------------- parent

@@ -134,14 +134,14 @@ class _FileSystemFolder:
             raise DataError(f"{location}: not a folder; expected the --out folder of "
                             "`python -m embedviz train --engine spark` (or a .zip of it)")
 
-    def read_bytes(self, name: str) -> bytes | None:
+    def read_bytes(self, name: str, limit: int = _MAX_INFO_BYTES) -> bytes | None:
         import pyarrow.fs as pafs
 
         path = f"{self.root}/{name}"
         info = self.fs.get_file_info(path)
         if info.type != pafs.FileType.File:
             return None
-        if info.size > _MAX_INFO_BYTES:
+        if info.size > limit:
             raise DataError(f"{self.label}: {name} is {info.size:,} bytes; expected a small file")
         with self.fs.open_input_stream(path) as stream:
             return stream.read()
@@ -182,11 +182,11 @@ class _ZipFolder:
         self.prefix = shallowest.filename[: -len(INFO_FILE)]
         self.members = {m.filename[len(self.prefix):]: m for m in members if m.filename.startswith(self.prefix)}
 
-    def read_bytes(self, name: str) -> bytes | None:
+    def read_bytes(self, name: str, limit: int = _MAX_INFO_BYTES) -> bytes | None:
         member = self.members.get(name)
         if member is None:
             return None
-        if member.file_size > _MAX_INFO_BYTES:
+        if member.file_size > limit:
             raise DataError(f"{self.label}: {name} is {member.file_size:,} bytes; expected a small file")
         return self._read(member)
 
@@ -321,7 +321,11 @@ def load_factors(source, *, interactions: bool = True, max_bytes: int = MAX_ZIP_
     DataError
         Not such a folder, missing or inconsistent parts.
     """
-    folder = open_folder(source, max_bytes=max_bytes)
+    return read_factors(open_folder(source, max_bytes=max_bytes), interactions=interactions)
+
+
+def read_factors(folder, *, interactions: bool = True) -> SparkALS:
+    """`load_factors` on a folder opened with `open_folder`."""
     info = read_info(folder)
     spark, counts = info["spark_params"], info["counts"]
     model = SparkALS(factors=int(spark["rank"]), regularization=float(spark["regParam"]),

@@ -36,8 +36,13 @@ EXECUTOR_WAIT_S = 60
 _QUIET = {"spark.ui.showConsoleProgress": "false", "spark.log.level": "ERROR"}
 
 
-def start_session(master: str | None, app_name: str, conf: dict | None = None) -> SparkSession:
-    """A SparkSession on ``master`` (None: the one spark-submit gives, else ``local[*]``)."""
+def start_session(master: str | None, app_name: str, conf: dict | None = None) -> tuple[SparkSession, bool]:
+    """(SparkSession, whether we own it). With no ``master``: the session already running in this
+    process (a Databricks job or notebook; not ours to stop), else spark-submit's master, else
+    ``local[*]``."""
+    active = SparkSession.getActiveSession()
+    if active is not None and master is None:
+        return active, False
     builder = SparkSession.builder.appName(app_name)
     if master is not None:
         builder = builder.master(master)
@@ -45,7 +50,7 @@ def start_session(master: str | None, app_name: str, conf: dict | None = None) -
         builder = builder.master("local[*]")
     for key, value in {**_QUIET, **(conf or {})}.items():
         builder = builder.config(key, value)
-    return builder.getOrCreate()
+    return builder.getOrCreate(), True
 
 
 def wait_for_executors(spark: SparkSession, timeout_s: float = EXECUTOR_WAIT_S) -> None:
@@ -148,7 +153,8 @@ def train_on_spark(source: str, out: str, wals: dict, *, master: str | None = No
         WALS parameters (factors, regularization, unobserved_weight, alpha, iterations,
         random_state); see `embedviz.spark.params`.
     master : str, optional
-        Spark master URL; None uses spark-submit's, else ``local[*]``.
+        Spark master URL; None uses the session already running (Databricks), else
+        spark-submit's master, else ``local[*]``.
     conf : dict, optional
         Extra Spark settings (e.g. ``spark.executor.memory``).
     items : Path, optional
@@ -162,13 +168,14 @@ def train_on_spark(source: str, out: str, wals: dict, *, master: str | None = No
         What ``embedviz-spark.json`` holds.
     """
     started = time.perf_counter()
-    spark = start_session(master, f"embedviz train {Path(source).name}", conf)
+    spark, owned = start_session(master, f"embedviz train {Path(source).name}", conf)
     try:
         return _train(spark, source, out, wals, items, log, started)
     except (PySparkException, Py4JError) as error:
         raise DataError(f"Spark failed: {_first_line(error)}") from None
     finally:
-        spark.stop()
+        if owned:
+            spark.stop()
 
 
 def _train(spark: SparkSession, source: str, out: str, wals: dict, items: Path | None,
