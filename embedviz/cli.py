@@ -40,12 +40,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--conf", action="append", metavar="KEY=VALUE", help="Spark setting, repeatable")
 
     recommend = commands.add_parser("recommend", help="top-k recommendations for one user")
-    recommend.add_argument("model", type=Path)
+    recommend.add_argument("model", type=Path, help="a .npz model, or a --engine spark output folder / .zip")
     recommend.add_argument("--user", required=True, help="user id as in the data")
     recommend.add_argument("-k", type=int, default=10)
 
     export = commands.add_parser("export", help="export embeddings or everyone's recommendations")
-    export.add_argument("model", type=Path)
+    export.add_argument("model", type=Path, help="a .npz model, or a --engine spark output folder / .zip")
     export.add_argument("--what", choices=EXPORTS, default="items")
     export.add_argument("--out", type=Path, required=True, help=".csv or .parquet")
     export.add_argument("-k", type=int, default=10)
@@ -138,9 +138,7 @@ def _empty_meta():
 
 def recommend(args) -> int:
     from embedviz.analysis.recommendations import recommendation_frame
-    from embedviz.data.session_io import load_session
-
-    model, data, items, _ = load_session(args.model)
+    model, data, items, _ = _open_model(args.model)
     try:
         user = data.user_index(_typed(args.user, data.user_ids))
     except KeyError:
@@ -153,9 +151,7 @@ def recommend(args) -> int:
 def export(args) -> int:
     from embedviz.analysis.recommendations import all_recommendations
     from embedviz.data.export import embeddings_frame, safe_text_frame
-    from embedviz.data.session_io import load_session
-
-    model, data, items, _ = load_session(args.model)
+    model, data, items, _ = _open_model(args.model)
     if args.what == "items":
         frame = embeddings_frame(data.item_ids, model.item_factors_, items["title"].to_numpy())
     elif args.what == "users":
@@ -168,6 +164,17 @@ def export(args) -> int:
         safe_text_frame(frame).to_csv(args.out, index=False)
     print(f"wrote {len(frame):,} rows to {args.out}")
     return 0
+
+
+def _open_model(path: Path):
+    """A saved session (.npz), or the output folder (or .zip) of ``train --engine spark``."""
+    if path.is_dir() or path.suffix.lower() == ".zip":
+        from embedviz.spark.bundle import open_spark_output
+
+        return open_spark_output(path)
+    from embedviz.data.session_io import load_session
+
+    return load_session(path)
 
 
 def _typed(text: str, ids):

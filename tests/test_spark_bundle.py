@@ -57,3 +57,16 @@ def test_without_interactions_the_app_cannot_use_it(folder):
     shutil.rmtree(folder / "interactions")
     with pytest.raises(DataError, match="has no interactions/ folder"):
         open_spark_output(zipped(folder))
+
+
+def test_the_command_line_recommends_and_exports_from_a_spark_output(folder, tmp_path, capsys):
+    import pandas as pd
+
+    from embedviz.cli import main
+
+    assert main(["recommend", str(folder), "--user", "u03", "-k", "3"]) == 0
+    assert capsys.readouterr().out.count("\n") >= 4        # header + 3 recommendations
+    (tmp_path / "m.zip").write_bytes(zipped(folder))
+    assert main(["export", str(tmp_path / "m.zip"), "--what", "users", "--out", str(tmp_path / "u.parquet")]) == 0
+    frame = pd.read_parquet(tmp_path / "u.parquet")
+    assert frame["id"].tolist()[:2] == ["u00", "u01"] and len(frame) == 9
