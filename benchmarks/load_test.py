@@ -48,7 +48,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from st_client import ProtocolError, Run, Session  # noqa: E402
+from st_client import ProtocolError, Run, Session
 
 TOKEN = re.compile(rb"LTK[0-9a-f]{8}")
 GENRES = ["Drama", "Comedy", "Action", "Thriller", "Romance", "Sci-Fi"]
@@ -135,7 +135,7 @@ class Visitor:
                     break
                 await self.visit_pages(session, rng, items, cycle)
             self.finished = True
-        except (ProtocolError, OSError, asyncio.TimeoutError) as error:
+        except (TimeoutError, ProtocolError, OSError) as error:
             self.errors.append(f"session {self.index}: {error}")
         finally:
             await session.close()
@@ -253,7 +253,7 @@ class Server:
         if session_ttl is not None:
             options.append(f"--server.disconnectedSessionTTL={session_ttl}")
         self.log_path = log_path
-        self._log = open(log_path, "w")
+        self._log = open(log_path, "w")  # noqa: SIM115 - open while the server runs
         self.process = subprocess.Popen([sys.executable, "-m", "embedviz.dashboard.serve", *options],
                                         cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
         self.samples: list[tuple[float, int, int]] = []   # (time, server RSS kB, with children kB)
@@ -351,10 +351,10 @@ async def _run_sessions(url: str, n: int, cycles: int, think: float, budget: flo
     stop = asyncio.Event()
     started = time.perf_counter()
     tasks = [asyncio.create_task(v.main(stop)) for v in visitors]
-    done, pending = await asyncio.wait(tasks, timeout=budget)
+    _, pending = await asyncio.wait(tasks, timeout=budget)
     if pending:
         stop.set()
-        done, pending = await asyncio.wait(pending, timeout=60)
+        _, pending = await asyncio.wait(pending, timeout=60)
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
@@ -416,13 +416,13 @@ def _cell(values: list[float]) -> str:
 
 
 def report(levels: list[Level], idle_start: float, args) -> str:
-    out = [f"Server: `python -m embedviz.dashboard.serve` on 127.0.0.1; {os.cpu_count()} cores; "
-           f"{args.cycles} page cycle(s) per session after upload + training; think time "
-           f"{0.5 * args.think:.1f}-{1.5 * args.think:.1f} s; idle RSS after the warm-up visit "
-           f"{idle_start:.0f} MB.", ""]
-    out += ["| sessions | script runs | all pages p50 / p95 / max (s) | errors | sessions lost | leaks "
-            "| own names seen | training (submit → model in), median / max (s) | wall (s) | server CPU (s) "
-            "| client CPU (s) | load avg before → after |",
+    out = [(f"Server: `python -m embedviz.dashboard.serve` on 127.0.0.1; {os.cpu_count()} cores; "
+            f"{args.cycles} page cycle(s) per session after upload + training; think time "
+            f"{0.5 * args.think:.1f}-{1.5 * args.think:.1f} s; idle RSS after the warm-up visit "
+            f"{idle_start:.0f} MB."), ""]
+    out += [("| sessions | script runs | all pages p50 / p95 / max (s) | errors | sessions lost | leaks "
+             "| own names seen | training (submit → model in), median / max (s) | wall (s) "
+             "| server CPU (s) | client CPU (s) | load avg before → after |"),
             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for lv in levels:
         pages = lv.page_times()
@@ -439,10 +439,10 @@ def report(levels: list[Level], idle_start: float, args) -> str:
             "|---|" + "---:|" * len(levels)]
     for label in labels:
         out.append(f"| {label} | " + " | ".join(_cell(lv.times().get(label, [])) for lv in levels) + " |")
-    out += ["", "Server RSS (MB; the launcher process, which runs every session; the UMAP worker process "
-            "is counted in the last column only):", "",
-            "| sessions | idle before | peak | 10 s after close | after the TTL + one visit | "
-            "change vs idle before | peak incl. UMAP worker |", "|---:|---:|---:|---:|---:|---:|---:|"]
+    out += ["", ("Server RSS (MB; the launcher process, which runs every session; the UMAP worker "
+                 "process is counted in the last column only):"), "",
+            ("| sessions | idle before | peak | 10 s after close | after the TTL + one visit | "
+             "change vs idle before | peak incl. UMAP worker |"), "|---:|---:|---:|---:|---:|---:|---:|"]
     for lv in levels:
         change = (lv.rss_reaped - lv.rss_idle) / lv.rss_idle
         out.append(f"| {lv.sessions} | {lv.rss_idle:.0f} | {lv.rss_peak:.0f} | {lv.rss_closed:.0f} | "

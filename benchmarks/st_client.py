@@ -27,8 +27,8 @@ import asyncio
 import http.client
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 from urllib.parse import urlsplit
 
 from streamlit.proto.Alert_pb2 import Alert
@@ -267,7 +267,7 @@ class Session:
         try:
             await self._send(state)
             await asyncio.wait_for(run.done.wait(), self.run_timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self._fail(f"no script_finished within {self.run_timeout:.0f} s")
         except ConnectionClosed:
             self._fail("disconnected while sending a rerun")
