@@ -161,7 +161,10 @@ class Visitor:
         polls = await s.dwell(180, until=lambda: any(MODEL_READY in t for t in s.texts) or bool(s.errors))
         self.runs.extend(("Train (progress fragment)", r) for r in polls)
         if not any(MODEL_READY in t for t in s.texts):
-            raise ProtocolError("training did not finish within 180 s")
+            progress = [t for t in s.texts if " of " in t and "iteration" in t]
+            raise ProtocolError(f"training did not finish within 180 s "
+                                f"(last progress: {progress[-1] if progress else 'none'!r}); "
+                                "last messages:\n    " + "\n    ".join(list(s.trace)[-25:]))
         self.train_seconds = time.perf_counter() - started
         await self.pause(rng)
 

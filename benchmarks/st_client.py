@@ -27,6 +27,7 @@ import asyncio
 import http.client
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -107,6 +108,8 @@ class Session:
         self.texts: list[str] = []            # headings, markdown, alerts since the last full run began
         self.errors: list[str] = []           # everything that went wrong, in order
         self.closed_by_us = False
+        self.trace: deque[str] = deque(maxlen=60)   # recent messages both ways, for diagnosing a stall
+        self._t0 = time.perf_counter()
         self._ws = None
         self._reader: asyncio.Task | None = None
         self._run: Run | None = None
@@ -161,8 +164,15 @@ class Session:
         msg = ForwardMsg()
         msg.ParseFromString(data)
         kind = msg.WhichOneof("type")
+        if kind != "delta":
+            detail = {"script_finished": lambda: ForwardMsg.ScriptFinishedStatus.Name(msg.script_finished),
+                      "auto_rerun": lambda: msg.auto_rerun.fragment_id[:8],
+                      "navigation": lambda: msg.navigation.page_script_hash[:8],
+                      "new_session": lambda: ",".join(f[:8] for f in msg.metadata.run.fragment_ids),
+                      }.get(kind, lambda: "")()
+            self.trace.append(f"{time.perf_counter() - self._t0:7.2f} <- {kind} {detail}")
         if kind == "new_session":
-            self._new_session(msg.new_session)
+            self._new_session(msg.new_session, fragment_run=bool(msg.metadata.run.fragment_ids))
         elif kind == "navigation":
             self._navigation(msg.navigation)
         elif kind == "delta":
@@ -182,9 +192,13 @@ class Session:
         elif kind == "script_finished":
             self._finished(msg.script_finished)
 
-    def _new_session(self, new) -> None:
+    def _new_session(self, new, fragment_run: bool) -> None:
+        # Sent at the start of every run; a fragment run (its ids in metadata.run) keeps the page's
+        # elements and auto-reruns, a full run starts them afresh (App.tsx handleNewSession).
         if new.initialize.session_id:
             self.session_id = new.initialize.session_id
+        if fragment_run:
+            return
         self.page_hash = new.page_script_hash
         self.widgets = {}
         self.texts = []
@@ -214,6 +228,8 @@ class Session:
                 self._fail(f"st.error: {proto.body[:300]}")
         elif kind in ("heading", "markdown"):
             self.texts.append(proto.body)
+        elif kind == "progress":
+            self.texts.append(proto.text)
         label, widget_id = getattr(proto, "label", None), getattr(proto, "id", None)
         if label is not None and widget_id:
             self.widgets[label] = Widget(kind, widget_id, proto)
@@ -264,6 +280,8 @@ class Session:
             client.fragment_id = fragment_id
             client.is_auto_rerun = auto
         run = self._run = Run(target or "Home", bool(fragment_id), time.perf_counter())
+        self.trace.append(f"{run.started - self._t0:7.2f} -> rerun {target} fragment={fragment_id[:8]}"
+                          f" widgets={len(client.widget_states.widgets)}")
         try:
             await self._send(state)
             await asyncio.wait_for(run.done.wait(), self.run_timeout)
