@@ -34,20 +34,16 @@ import os
 import random
 import re
 import resource
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from server_process import Profiler, Server
 from st_client import ProtocolError, Run, Session
 
 TOKEN = re.compile(rb"LTK[0-9a-f]{8}")
@@ -201,111 +197,6 @@ class Visitor:
             await self.pause(rng)
 
 
-# ---------------------------------------------------------------- the server and its memory
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _rss_kb(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/status") as handle:
-            for line in handle:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def _descendants(pid: int) -> list[int]:
-    found, todo = [], [pid]
-    while todo:
-        parent = todo.pop()
-        try:
-            for task in os.listdir(f"/proc/{parent}/task"):
-                with open(f"/proc/{parent}/task/{task}/children") as handle:
-                    kids = [int(k) for k in handle.read().split()]
-                found += kids
-                todo += kids
-        except OSError:
-            continue
-    return found
-
-
-def _cpu_seconds(pid: int) -> float:
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            fields = handle.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except OSError:
-        return float("nan")
-
-
-class Server:
-    """``python -m embedviz.dashboard.serve`` (what ``make run`` starts) on a free loopback port."""
-
-    def __init__(self, log_path: Path, session_ttl: int | None = None):
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = dict(os.environ, NUMBA_CACHE_DIR=str(ROOT / ".numba_cache"), PYTHONUNBUFFERED="1")
-        options = ["--server.headless=true", f"--server.port={self.port}", "--server.address=127.0.0.1",
-                   "--browser.gatherUsageStats=false", "--server.fileWatcherType=none"]
-        if session_ttl is not None:
-            options.append(f"--server.disconnectedSessionTTL={session_ttl}")
-        self.log_path = log_path
-        self._log = open(log_path, "w")  # noqa: SIM115 - open while the server runs
-        self.process = subprocess.Popen([sys.executable, "-m", "embedviz.dashboard.serve", *options],
-                                        cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
-        self.samples: list[tuple[float, int, int]] = []   # (time, server RSS kB, with children kB)
-        self._stop = threading.Event()
-        self._wait_healthy()
-        self._sampler = threading.Thread(target=self._sample, daemon=True)
-        self._sampler.start()
-
-    def _wait_healthy(self, timeout: float = 120) -> None:
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the server exited early; see {self.log_path}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.2)
-        raise TimeoutError(f"the server did not answer within {timeout} s; see {self.log_path}")
-
-    def _sample(self) -> None:
-        pid = self.process.pid
-        while not self._stop.wait(0.5):
-            main = _rss_kb(pid)
-            self.samples.append((time.perf_counter(), main, main + sum(_rss_kb(c) for c in _descendants(pid))))
-
-    def rss_mb(self, since: float = 0.0, until: float = float("inf"), tree: bool = False) -> list[float]:
-        return [s[2 if tree else 1] / 1024 for s in self.samples if since <= s[0] <= until]
-
-    def current_rss_mb(self, tree: bool = False) -> float:
-        main = _rss_kb(self.process.pid)
-        return (main + (sum(_rss_kb(c) for c in _descendants(self.process.pid)) if tree else 0)) / 1024
-
-    def cpu_seconds(self) -> float:
-        return _cpu_seconds(self.process.pid)
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._log.close()
-
-
 # ---------------------------------------------------------------- one level: N sessions at once
 
 @dataclass
@@ -323,6 +214,7 @@ class Level:
     rss_closed: float
     rss_reaped: float
     rss_series: list[float]
+    profile: dict
 
     def times(self) -> dict[str, list[float]]:
         found: dict[str, list[float]] = {}
@@ -387,9 +279,11 @@ def run_level(server: Server, n: int, args) -> Level:
     rss_idle = statistics.median(server.current_rss_mb() for _ in range(5) if time.sleep(0.2) is None)
     load_before, cpu_before = os.getloadavg(), server.cpu_seconds()
     client_before = resource.getrusage(resource.RUSAGE_SELF)
+    profiler = Profiler(server.process.pid, args.profile / f"py-spy-{n}.txt") if args.profile else None
     started = time.perf_counter()
     visitors, wall = asyncio.run(_run_sessions(server.url, n, args.cycles, args.think, args.budget))
     ended = time.perf_counter()
+    profile = profiler.stop() if profiler else {}
     client_after = resource.getrusage(resource.RUSAGE_SELF)
     server_cpu, load_after = server.cpu_seconds() - cpu_before, os.getloadavg()
     time.sleep(10)
@@ -402,7 +296,7 @@ def run_level(server: Server, n: int, args) -> Level:
         load_before=load_before, load_after=load_after, rss_idle=rss_idle,
         rss_peak=max(server.rss_mb(started, ended), default=float("nan")),
         rss_peak_tree=max(server.rss_mb(started, ended, tree=True), default=float("nan")),
-        rss_closed=rss_closed, rss_reaped=rss_reaped, rss_series=series)
+        rss_closed=rss_closed, rss_reaped=rss_reaped, rss_series=series, profile=profile)
 
 
 # ---------------------------------------------------------------- report
@@ -453,10 +347,27 @@ def report(levels: list[Level], idle_start: float, args) -> str:
     out += ["", "RSS over time (MB, every 5 s from the level's start):"]
     for lv in levels:
         out.append(f"- {lv.sessions}: " + " ".join(f"{v:.0f}" for v in lv.rss_series[::10]))
+    for lv in levels:
+        out += _profile_lines(lv)
     problems = [(lv.sessions, e) for lv in levels for e in lv.errors + lv.leaks]
     if problems:
         out += ["", "Problems (first 20):"] + [f"- {n} sessions: {e}" for n, e in problems[:20]]
     return "\n".join(out)
+
+
+def _profile_lines(lv: Level) -> list[str]:
+    profile = lv.profile
+    if not profile.get("total"):
+        return []
+    total = profile["total"]
+
+    def share(rows):
+        return "; ".join(f"{name} {count / total:.0%}" for name, count in rows)
+
+    return ["", f"py-spy, {lv.sessions} sessions ({total} samples of busy server threads):",
+            f"- by page script: {share(profile['pages'])}",
+            f"- embedviz and page functions (inclusive): {share(profile['ours'])}",
+            f"- innermost functions (self): {share(profile['leaves'])}"]
 
 
 def verdict(levels: list[Level]) -> list[str]:
@@ -484,11 +395,17 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--settle", type=float, default=10, help="seconds to wait after reaping before "
                         "reading RSS")
     parser.add_argument("--max-sessions", type=int, default=50, help="refuse levels above this (safety bound)")
+    parser.add_argument("--profile", type=Path, help="record the server with py-spy during each level "
+                        "and write the raw stacks to this folder (needs py-spy in the venv)")
     parser.add_argument("--json", type=Path, help="also write the raw numbers here")
     parser.add_argument("--log", type=Path, help="server console log (default: a temporary file)")
     args = parser.parse_args(argv)
     if max(args.sessions) > args.max_sessions:
         parser.error(f"at most {args.max_sessions} sessions (raise --max-sessions knowingly)")
+    if args.profile:
+        if not Profiler.available():
+            parser.error("--profile needs py-spy: .venv/bin/pip install py-spy")
+        args.profile.mkdir(parents=True, exist_ok=True)
     args.ttl_wait = 120 if args.session_ttl is None else args.session_ttl
     log = args.log or Path(tempfile.mkdtemp(prefix="embedviz-load-")) / "server.log"
     server = Server(log, args.session_ttl)
@@ -516,7 +433,8 @@ def main(argv: list[str] | None = None) -> dict:
                     "rss_idle": lv.rss_idle, "rss_peak": lv.rss_peak, "rss_closed": lv.rss_closed,
                     "rss_reaped": lv.rss_reaped, "rss_peak_tree": lv.rss_peak_tree, "wall": lv.wall,
                     "server_cpu": lv.server_cpu, "client_cpu": lv.client_cpu,
-                    "load_before": lv.load_before, "load_after": lv.load_after} for lv in levels],
+                    "load_before": lv.load_before, "load_after": lv.load_after,
+                    "profile": lv.profile} for lv in levels],
     }
     if args.json:
         args.json.write_text(json.dumps(result, indent=1))
