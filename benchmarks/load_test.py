@@ -332,7 +332,7 @@ def report(levels: list[Level], idle_start: float, args) -> str:
                    f"{lv.load_before[0]:.1f} → {lv.load_after[0]:.1f} |")
     labels = list(dict.fromkeys(label for lv in levels for label in lv.times()))
     out += ["", "Script-run latency per page and action, p50 / p95 / max (s):", "",
-            "| page / action | " + " | ".join(f"{lv.sessions} session{'s' * (lv.sessions > 1)}" for lv in levels) + " |",
+            "| page / action | " + " | ".join(f"{lv.sessions} sessions" for lv in levels) + " |",
             "|---|" + "---:|" * len(levels)]
     for label in labels:
         out.append(f"| {label} | " + " | ".join(_cell(lv.times().get(label, [])) for lv in levels) + " |")
