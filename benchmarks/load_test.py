@@ -286,7 +286,7 @@ def run_level(server: Server, n: int, args) -> Level:
     profile = profiler.stop() if profiler else {}
     client_after = resource.getrusage(resource.RUSAGE_SELF)
     server_cpu, load_after = server.cpu_seconds() - cpu_before, os.getloadavg()
-    time.sleep(10)
+    time.sleep(args.after_close)
     rss_closed = server.current_rss_mb()
     rss_reaped = _wait_for_reaping(server, args.ttl_wait, args.settle)
     series = server.rss_mb(since=started)
@@ -315,7 +315,7 @@ def _cell(values: list[float]) -> str:
 def report(levels: list[Level], idle_start: float, args) -> str:
     out = [(f"Server: `python -m embedviz.dashboard.serve` on 127.0.0.1; {os.cpu_count()} cores; "
             f"{args.cycles} page cycle(s) per session after upload + training; think time "
-            f"{0.5 * args.think:.1f}-{1.5 * args.think:.1f} s; idle RSS after the warm-up visit "
+            f"{0.5 * args.think:.1f}-{1.5 * args.think:.1f} s; idle RSS at the start (after the warm-up visit) "
             f"{idle_start:.0f} MB."), ""]
     out += [("| sessions | script runs | all pages p50 / p95 / max (s) | errors | sessions lost | leaks "
              "| own names seen | training (submit → model in), median / max (s) | wall (s) "
@@ -338,7 +338,7 @@ def report(levels: list[Level], idle_start: float, args) -> str:
         out.append(f"| {label} | " + " | ".join(_cell(lv.times().get(label, [])) for lv in levels) + " |")
     out += ["", ("Server RSS (MB; the launcher process, which runs every session; the UMAP worker "
                  "process is counted in the last column only):"), "",
-            ("| sessions | idle before | peak | 10 s after close | after the TTL + one visit | "
+            (f"| sessions | idle before | peak | {args.after_close:.0f} s after close | after the TTL + one visit | "
              "change vs idle before | peak incl. UMAP worker |"), "|---:|---:|---:|---:|---:|---:|---:|"]
     for lv in levels:
         change = (lv.rss_reaped - lv.rss_idle) / lv.rss_idle
@@ -394,6 +394,9 @@ def main(argv: list[str] | None = None) -> dict:
                         help="server.disconnectedSessionTTL for the server (default: Streamlit's, 120 s)")
     parser.add_argument("--settle", type=float, default=10, help="seconds to wait after reaping before "
                         "reading RSS")
+    parser.add_argument("--after-close", type=float, default=10, help="seconds after the sessions close "
+                        "for the 'soon after close' RSS reading")
+    parser.add_argument("--no-warmup", action="store_true", help="skip the unmeasured first visit")
     parser.add_argument("--max-sessions", type=int, default=50, help="refuse levels above this (safety bound)")
     parser.add_argument("--profile", type=Path, help="record the server with py-spy during each level "
                         "and write the raw stacks to this folder (needs py-spy in the venv)")
@@ -410,11 +413,15 @@ def main(argv: list[str] | None = None) -> dict:
     log = args.log or Path(tempfile.mkdtemp(prefix="embedviz-load-")) / "server.log"
     server = Server(log, args.session_ttl)
     try:
-        print(f"server on {server.url} (log {log}); warming up with one unmeasured visit…", flush=True)
-        warm = asyncio.run(_run_sessions(server.url, 1, 1, 0.2, args.budget))[0][0]
-        if warm.errors:
-            print("warm-up visit failed:", *warm.errors, sep="\n  ", flush=True)
-        idle_start = _wait_for_reaping(server, args.ttl_wait, args.settle)
+        print(f"server on {server.url} (log {log})", flush=True)
+        if not args.no_warmup:
+            print("warming up with one unmeasured visit…", flush=True)
+            warm = asyncio.run(_run_sessions(server.url, 1, 1, 0.2, args.budget))[0][0]
+            if warm.errors:
+                print("warm-up visit failed:", *warm.errors, sep="\n  ", flush=True)
+            idle_start = _wait_for_reaping(server, args.ttl_wait, args.settle)
+        else:
+            idle_start = server.current_rss_mb()
         levels = []
         for n in args.sessions:
             print(f"{n} session(s)…", flush=True)

@@ -34,8 +34,8 @@ def test_session_data_titles_are_unique_to_the_session():
 
 @pytest.mark.slow
 def test_two_sessions_complete_one_cycle_without_errors_or_leaks():
-    result = load_test.main(["--sessions", "2", "--cycles", "1", "--think", "0.3",
-                             "--session-ttl", "2", "--settle", "1", "--budget", "120"])
+    result = load_test.main(["--sessions", "2", "--cycles", "1", "--think", "0.3", "--no-warmup",
+                             "--session-ttl", "2", "--settle", "1", "--after-close", "1", "--budget", "120"])
     level = result["levels"][0]
     assert level["errors"] == []
     assert level["leaks"] == []
