@@ -51,7 +51,7 @@ def read_npz(data: bytes, name: str, limit: int | None) -> dict[str, np.ndarray]
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as err:
-        raise DataError(f"{name}: a damaged zip/.npz archive ({err}); expected a file written by "
+        raise DataError(f"{name}: a truncated or corrupt zip/.npz archive ({err}); expected a file written by "
                         "numpy.savez or model.save()") from None
     if len(infos) > MAX_MEMBERS:
         raise DataError(f"{name}: the archive holds {len(infos):,} files; an .npz has a few arrays "
@@ -66,7 +66,7 @@ def read_npz(data: bytes, name: str, limit: int | None) -> dict[str, np.ndarray]
                 with archive.open(info) as stream:
                     arrays[key] = _read_array(stream, info.file_size, name, f"array {key!r}", limit)
             except _DAMAGE as err:
-                raise DataError(f"{name}: array {key!r} is damaged or truncated ({err}); "
+                raise DataError(f"{name}: array {key!r} is truncated or corrupt ({err}); "
                                 "expected an intact .npz file") from None
     return arrays
 
@@ -114,8 +114,8 @@ def _header(stream, name: str, what: str) -> tuple[tuple[int, ...], bool, np.dty
         raise DataError(f"{name}: {what} is not a readable NumPy file: its header is truncated or "
                         f"corrupt ({str(err)[:200]})") from None
     if dtype.hasobject:
-        raise DataError(f"{name}: {what} holds Python objects (a pickle); for safety only plain "
-                        f"numeric or text arrays are read - {_PICKLE_HINT}")
+        raise DataError(f"{name}: {what} holds Python objects (pickled), which are never loaded; only "
+                        f"plain numeric or text arrays are read - {_PICKLE_HINT}")
     if dtype.itemsize == 0 or any(not isinstance(n, int) or n < 0 for n in shape):
         raise DataError(f"{name}: {what} has an invalid .npy header (shape {_shape_text(shape)}, "
                         f"dtype {dtype.str})")

@@ -67,7 +67,8 @@ def source_name(source, name: str | None = None) -> str:
 def read_bytes(source, *, name: str, max_bytes: int | None = DEFAULT_MAX_BYTES) -> bytes:
     """All bytes of a path, bytes-like or file-like source, refusing more than ``max_bytes``.
 
-    ``max_bytes=None`` reads any size (the command line, local files). File-like objects (Streamlit's ``UploadedFile`` included) are rewound first when
+    ``max_bytes=None`` reads any size (the command line, local files). File-like objects
+    (Streamlit's ``UploadedFile`` included) are rewound first when
     seekable, so a file that was already read once (e.g. to hash it) still loads.
     """
     if isinstance(source, (bytes, bytearray, memoryview)):
