@@ -96,6 +96,9 @@ def cached_evaluation(path: Path, interactions: Interactions, model: str,
         return stored
     result = train_and_evaluate(interactions, spec.name, params)
     _CACHE_STATUS["state"] = "written" if _save_evaluated(path, result) else "read-only"
+    if _CACHE_STATUS["state"] == "read-only":
+        print(f"embedviz: cannot write the cache folder {path.parent}; {path.name} is kept in memory only "
+              "(set EMBEDVIZ_CACHE_DIR to a writable folder)", flush=True)
     return result
 
 
