@@ -110,7 +110,7 @@ def _header(stream, name: str, what: str) -> tuple[tuple[int, ...], bool, np.dty
         raise DataError(f"{name}: {what} has an unknown .npy format version {version}")
     try:
         shape, fortran_order, dtype = reader(stream)
-    except (ValueError, SyntaxError, TypeError, EOFError) as err:
+    except Exception as err:   # numpy parses the header text with tokenize/ast: any error means corrupt
         raise DataError(f"{name}: {what} is not a readable NumPy file: its header is truncated or "
                         f"corrupt ({str(err)[:200]})") from None
     if dtype.hasobject:
