@@ -30,7 +30,7 @@ def pick_user(data: Dataset, from_link) -> int:
     """Searchable user picker with a 'random user' button; honours a user id from the link."""
     ids = data.interactions.user_ids
     if USER_KEY not in st.session_state:
-        hits = np.flatnonzero(ids.astype(str) == str(from_link)) if from_link is not None else []
+        hits = np.flatnonzero(ids.astype(str) == str(from_link)) if from_link is not None else np.array([], int)
         if from_link is not None and len(hits) == 0:
             st.warning(f"The link asks for user {md(links.shorten(from_link))}, who is not in the data set "
                        "loaded now.")
@@ -108,7 +108,7 @@ def new_user_position(space, xy: np.ndarray, vector: np.ndarray, k: int = 10) ->
     return xy[nearest].mean(axis=0)
 
 
-def load_session_file(uploaded) -> None:
+def load_session_file(uploaded) -> TrainedModel:
     """Replace the data set and model with a saved session; on error nothing changes."""
     from embedviz.data.session_io import load_session
     from embedviz.data.sources import digest_bytes
@@ -123,10 +123,11 @@ def load_session_file(uploaded) -> None:
                            train=train, test=test)
     state.set_dataset(data)
     state.add_model(trained)
+    return trained
 
 
 def safe_load_session(uploaded) -> None:
     """`load_session_file`; a bad file gets one message and changes nothing."""
-    if attempt(uploaded.name, lambda: load_session_file(uploaded) or True) is not None:
+    if attempt(uploaded.name, lambda: load_session_file(uploaded)) is not None:
         state.flash(f"Loaded {md(uploaded.name)}.")
         st.rerun()   # redraw everything, the sidebar included, for the loaded data set and model

@@ -124,14 +124,14 @@ def _header(stream, name: str, what: str) -> tuple[tuple[int, ...], bool, np.dty
 
 def _fill(stream, array: np.ndarray, n_data: int, name: str, what: str) -> None:
     """Read ``n_data`` bytes into ``array`` chunk by chunk (no second full-size copy)."""
-    target = memoryview(array.view(np.uint8)) if n_data else memoryview(b"")
+    target = array.reshape(-1).view(np.uint8)
     done = 0
     while done < n_data:
         chunk = stream.read(min(_CHUNK, n_data - done))
         if not chunk:
             raise DataError(f"{name}: {what} is truncated: {format_size(done)} of the "
                             f"{format_size(n_data)} its header declares")
-        target[done:done + len(chunk)] = chunk
+        target[done:done + len(chunk)] = np.frombuffer(chunk, dtype=np.uint8)
         done += len(chunk)
 
 

@@ -89,7 +89,7 @@ class TableInfo:
 
     @property
     def delimiter_label(self) -> str:
-        return DELIMITERS.get(self.delimiter, "none (one column)")
+        return DELIMITERS.get(self.delimiter or "", "none (one column)")
 
     def location(self, row: int) -> str:
         """Human location of 0-based data row ``row``: a file line for text, a row for Parquet.
@@ -186,7 +186,8 @@ def column_names(first_row: list[str] | None, width: int) -> list[str]:
     """Clean, unique column names; ``column 1``, ``column 2``... where there is no header."""
     if first_row is None:
         return [f"column {j + 1}" for j in range(width)]
-    names, seen = [], Counter()
+    names: list[str] = []
+    seen: Counter[str] = Counter()
     for j, raw in enumerate(first_row):
         base = raw.strip() or f"column {j + 1}"
         seen[base] += 1
@@ -354,7 +355,7 @@ def _arrow_csv(utf8: bytes, delimiter: str | None, names: list[str], had_header:
 
 def parse_error(err: Exception, text: str, delimiter: str | None, name: str) -> DataError:
     """A DataError pointing at the first record whose field count differs from the first one's."""
-    label = DELIMITERS.get(delimiter, "one column")
+    label = DELIMITERS.get(delimiter or "", "one column")
     long_line = _first_long_line(text, MAX_LINE_CHARS)
     if long_line is not None:
         line, length = long_line

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,9 @@ from embedviz.data.interactions import KINDS, Interactions
 from embedviz.data.limits import DEFAULT_MAX_BYTES
 from embedviz.data.sources import source_name
 from embedviz.errors import DataError
+
+if TYPE_CHECKING:
+    from embedviz.models.base import FactorizationModel
 
 GENRE_SEPARATOR = "|"
 
@@ -40,8 +44,8 @@ def session_bytes(model, data: Interactions, items: pd.DataFrame, name: str) -> 
     return buffer.getvalue()
 
 
-def load_session(source, *, name: str | None = None,
-                 max_bytes: int | None = DEFAULT_MAX_BYTES) -> tuple[object, Interactions, pd.DataFrame, str]:
+def load_session(source, *, name: str | None = None, max_bytes: int | None = DEFAULT_MAX_BYTES
+                 ) -> tuple[FactorizationModel, Interactions, pd.DataFrame, str]:
     """Read a session file: (model, interactions, items table in item order, data set name).
 
     Every field is checked (see `load_model` for the model's); ``name`` is the file's
