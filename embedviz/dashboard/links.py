@@ -18,7 +18,7 @@ from embedviz.dashboard.safe import md
 
 MAX_LENGTH = 200     # longest id or label a link may carry
 _SHOWN = 24          # characters of a bad value quoted back
-_INTEGER = re.compile(r"[+-]?\d{1,12}")
+_INTEGER = re.compile(r"[+-]?[0-9]{1,12}")
 
 
 @dataclass(frozen=True)
