@@ -89,8 +89,9 @@ def train(args) -> int:
     from embedviz.data.metadata import align_metadata
     from embedviz.data.session_io import save_session
 
-    data = ev.load_interactions(args.interactions)
-    meta = ev.load_item_metadata(args.items) if args.items else None
+    # Local files: no upload or memory limit (those protect the server from its visitors).
+    data = ev.load_interactions(args.interactions, max_bytes=None)
+    meta = ev.load_item_metadata(args.items, max_bytes=None) if args.items else None
     items = align_metadata(meta if meta is not None else _empty_meta(), data.item_ids)
     print(f"{args.interactions.name}: {data.n_users:,} users, {data.n_items:,} items, "
           f"{data.nnz:,} interactions ({data.kind})", flush=True)
@@ -126,7 +127,7 @@ def recommend(args) -> int:
     from embedviz.analysis.recommendations import recommendation_frame
     from embedviz.data.session_io import load_session
 
-    model, data, items, _ = load_session(args.model)
+    model, data, items, _ = load_session(args.model, max_bytes=None)
     try:
         user = data.user_index(_typed(args.user, data.user_ids))
     except KeyError:
@@ -141,7 +142,7 @@ def export(args) -> int:
     from embedviz.data.export import embeddings_frame, safe_text_frame
     from embedviz.data.session_io import load_session
 
-    model, data, items, _ = load_session(args.model)
+    model, data, items, _ = load_session(args.model, max_bytes=None)
     if args.what == "items":
         frame = embeddings_frame(data.item_ids, model.item_factors_, items["title"].to_numpy())
     elif args.what == "users":

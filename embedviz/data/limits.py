@@ -73,7 +73,7 @@ def check_memory(n_bytes: int, limit: int | None, name: str, what: str) -> None:
         raise DataError(
             f"{name}: {what} needs {format_size(n_bytes)} in memory, over the {format_size(limit)} "
             "limit for one file (EMBEDVIZ_MAX_MEMORY_MB); nothing larger is read. For big data use "
-            "the command line, `python -m embedviz`, which has no such limit."
+            "the command line (python -m embedviz), which has no such limit."
         )
 
 

@@ -221,7 +221,7 @@ def parse_table(data: bytes, *, name: str, header: bool | None = None, n_bytes: 
 
 
 def read_table(source, *, name: str | None = None, header: bool | None = None,
-               max_bytes: int = DEFAULT_MAX_BYTES) -> pd.DataFrame:
+               max_bytes: int | None = DEFAULT_MAX_BYTES) -> pd.DataFrame:
     """Read a table from a path, bytes or file-like source into a raw DataFrame.
 
     Parameters

@@ -59,7 +59,7 @@ def load_session(source, *, name: str | None = None, max_bytes: int | None = DEF
     missing = sorted(_NEEDED - set(extras))
     if missing:
         raise DataError(f"{label}: it holds a model but not the data set it was trained on (missing "
-                        f"{', '.join(missing)}); save it from the Recommend page or `python -m embedviz train`")
+                        f"{', '.join(missing)}); save it from the Recommend page or with python -m embedviz train")
     info = _session_info(extras, label)
     n_users, n_items = len(model.user_ids_), len(model.item_ids_)
     if info["shape"] != [n_users, n_items]:

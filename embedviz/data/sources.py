@@ -109,7 +109,7 @@ def check_size(n_bytes: int, name: str, max_bytes: int | None) -> None:
         raise DataError(
             f"{name} is {format_size(n_bytes)}, over the {format_size(max_bytes)} size limit for "
             "uploads (server.maxUploadSize in .streamlit/config.toml). For bigger data use the "
-            "command line, `python -m embedviz`, which reads files from disk without this limit."
+            "command line (python -m embedviz), which reads files from disk without this limit."
         )
 
 
@@ -150,7 +150,7 @@ def gunzip_if_needed(data: bytes, *, name: str, limit: int | None) -> tuple[byte
                 raise DataError(
                     f"{name}: decompresses to more than {format_size(limit)}, the memory limit for one file "
                     f"(EMBEDVIZ_MAX_MEMORY_MB); stopped there, {format_size(len(data))} compressed. For big "
-                    "data use the command line, `python -m embedviz`, which has no such limit."
+                    "data use the command line (python -m embedviz), which has no such limit."
                 )
             parts.append(chunk)
             pending = inflater.unconsumed_tail
