@@ -188,3 +188,27 @@ def test_read_npz_checks_declared_sizes_before_inflating():
         read_npz(content, "bomb.npz", 64 * MB)
     assert peak["mb"] < 20
     assert read_npz(make_hostile.arrays_npz({"a": np.ones(3)}), "ok.npz", None)["a"].tolist() == [1.0, 1.0, 1.0]
+
+
+# ----------------------------------------------------------------------------- absurd sizes and long lines
+@pytest.mark.parametrize("model", [ev.WALS, ev.GradientDescentMF])
+def test_absurd_factors_are_refused_relative_to_the_data_before_allocating(model):
+    from embedviz.data.datasets import synthetic_interactions
+
+    data = synthetic_interactions(610, 2_000, 20_000, seed=0)
+    with peak_rss_growth() as peak, pytest.raises(ValueError, match=r"factors=1000000 needs about .* TB to train on "
+                                                                    r"\d+ users x .* choose factors <= "):
+        model(factors=10**6).fit(data)
+    assert peak["mb"] < 50
+    assert model(factors=8, random_state=0).fit(data).item_factors_.shape[1] == 8
+
+
+def test_a_wide_but_consistent_table_reads_all_its_columns():
+    from embedviz.data.readers import read_table
+
+    columns = 20_000
+    text = ",".join(f"c{j}" for j in range(columns)) + "\n" + "\n".join(
+        ",".join(str((r + j) % 7) for j in range(columns)) for r in range(3)) + "\n"
+    frame = read_table(text.encode(), name="wide.csv")
+    assert frame.shape == (3, columns) and frame.columns[-1] == f"c{columns - 1}"
+    assert frame.attrs["table_info"].had_header
