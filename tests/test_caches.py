@@ -156,6 +156,7 @@ def _damage(cache: Path, function: str, how: str) -> None:
         Path(str(data) + ".sha256").unlink()
 
 
+@pytest.mark.slow
 def test_a_damaged_numba_cache_means_compiling_again(tmp_path):
     (tmp_path / "kernel.py").write_text(KERNEL)
     cache = tmp_path / "numba"

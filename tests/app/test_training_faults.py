@@ -2,6 +2,8 @@
 leave the Explore page while its UMAP layout computes."""
 from __future__ import annotations
 
+import pytest
+
 from tests.app.conftest import button, errors, open_page
 
 
@@ -63,6 +65,7 @@ def test_discarding_a_cancelled_training_changes_nothing():
     assert not any("Cancelled after" in w.value for w in at.warning)
 
 
+@pytest.mark.slow
 def test_leaving_explore_while_umap_computes_and_coming_back():
     at = open_page("pages/3_Explore.py")
     at.radio[0].set_value("Users")   # a space whose layout is not computed yet
