@@ -1,5 +1,6 @@
 """Process-level faults, each in real processes: the server killed while it writes the demo model,
-then restarted; every cache file corrupted, then a fresh process serving every page.
+then restarted; every cache file corrupted, then a fresh process serving every page; a read-only
+cache folder (every page works, one notice).
 
 (Cancelling a training and leaving a page during UMAP are in tests/app/test_training_faults.py.
 The UMAP layout itself is not kept on disk, so only the demo model can be caught mid-write.)
@@ -57,6 +58,7 @@ def main():
             at.run()
         alarming = [e.value for e in at.exception] + [e.value for e in at.error] + [w.value for w in at.warning]
         print("PAGE", page or "app.py", "OK" if not alarming and at.title else alarming, flush=True)
+        print("TOASTS", len(at.toast), " | ".join(t.value for t in at.toast), flush=True)
 
 if __name__ == "__main__":
     main()
@@ -139,6 +141,27 @@ def test_killed_while_writing_the_demo_model_then_restarted(tmp_path, numba_copy
     assert np.isfinite(load_model(written, max_bytes=None).item_factors_).all()
 
 
+def _every_page(tmp_path: Path, env: dict) -> subprocess.CompletedProcess:
+    script = tmp_path / "every_page.py"
+    script.write_text(EVERY_PAGE)
+    return subprocess.run([sys.executable, str(script), str(ROOT / "app.py")], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=900)
+
+
+def _pages_ok(result: subprocess.CompletedProcess) -> bool:
+    pages = [line for line in result.stdout.splitlines() if line.startswith("PAGE")]
+    return len(pages) == 6 and all(line.endswith(" OK") for line in pages)
+
+
+def test_a_read_only_cache_folder_serves_every_page_with_one_notice(tmp_path, numba_copy):
+    (tmp_path / "file").write_text("a file where the cache folder should be: unwritable, even for root")
+    result = _every_page(tmp_path, _env(tmp_path / "file" / "cache", numba_copy))
+    assert _pages_ok(result), (result.stdout, result.stderr[-3000:])
+    toasts = [line for line in result.stdout.splitlines() if line.startswith("TOASTS")]
+    assert "cache folder cannot be written" in toasts[0] and all(line == "TOASTS 0 " for line in toasts[1:]), toasts
+    assert "kept in memory only" in result.stdout
+
+
 def test_every_cache_file_corrupted_then_a_fresh_process_serves_every_page(tmp_path, numba_copy):
     cache = tmp_path / "cache"
     env = _env(cache, numba_copy)
@@ -155,12 +178,9 @@ def test_every_cache_file_corrupted_then_a_fresh_process_serves_every_page(tmp_p
         file.write_bytes(raw[: len(raw) // 3] if file.suffix == ".nbi" else bytes(b ^ 0x5A for b in raw))
         damaged += 1
     assert damaged
-    script = tmp_path / "every_page.py"
-    script.write_text(EVERY_PAGE)
-    result = subprocess.run([sys.executable, str(script), str(ROOT / "app.py")], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=900)
-    pages = [line for line in result.stdout.splitlines() if line.startswith("PAGE")]
-    assert len(pages) == 6 and all(line.endswith(" OK") for line in pages), (pages, result.stderr[-3000:])
+    result = _every_page(tmp_path, env)
+    assert _pages_ok(result), (result.stdout, result.stderr[-3000:])
+    assert all(line.startswith("TOASTS 0") for line in result.stdout.splitlines() if line.startswith("TOASTS"))
     assert "recompiling" in result.stderr and "not used" in result.stdout
     (rewritten,) = cache.glob("demo-model-*.npz")
     from embedviz.models.persistence import load_model
