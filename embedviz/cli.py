@@ -103,8 +103,9 @@ def train(args) -> int:
     from embedviz.data.metadata import align_metadata
     from embedviz.data.session_io import save_session
 
-    data = ev.load_interactions(args.interactions)
-    meta = ev.load_item_metadata(args.items) if args.items else None
+    # Local files: no upload or memory limit (those protect the server from its visitors).
+    data = ev.load_interactions(args.interactions, max_bytes=None)
+    meta = ev.load_item_metadata(args.items, max_bytes=None) if args.items else None
     items = align_metadata(meta if meta is not None else _empty_meta(), data.item_ids)
     print(f"{args.interactions.name}: {data.n_users:,} users, {data.n_items:,} items, "
           f"{data.nnz:,} interactions ({data.kind})", flush=True)
@@ -174,7 +175,7 @@ def _open_model(path: Path):
         return open_spark_output(path)
     from embedviz.data.session_io import load_session
 
-    return load_session(path)
+    return load_session(path, max_bytes=None)   # a local file the user named: no upload cap
 
 
 def _typed(text: str, ids):
