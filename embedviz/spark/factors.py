@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import scipy.sparse as sp
 
-from embedviz.data.sources import DEFAULT_MAX_BYTES, GZIP_EXPANSION_LIMIT
+from embedviz.data.limits import DEFAULT_MAX_BYTES
 from embedviz.errors import DataError
 from embedviz.models.wals import WALS
 from embedviz.validation import check_float, check_int, check_random_state
@@ -38,7 +38,7 @@ USER_FACTORS, ITEM_FACTORS, INTERACTIONS, SPARK_MODEL = "user_factors", "item_fa
 FACTOR_COLUMNS = ("id", "index", "factors")
 INTERACTION_COLUMNS = ("user_index", "item_index", "value")
 # A zip is read in memory: its members may add up to this much once inflated.
-MAX_ZIP_CONTENT = DEFAULT_MAX_BYTES * GZIP_EXPANSION_LIMIT
+MAX_ZIP_CONTENT = 5 * DEFAULT_MAX_BYTES
 _MAX_INFO_BYTES = 1 << 20
 
 
@@ -74,6 +74,7 @@ class SparkALS(WALS):
     solver = "cholesky"
     cg_steps = 1
     _FITTED_SCALARS = (*WALS._FITTED_SCALARS, "spark_info_")
+    _FITTED_CHECKS = {"spark_info_": lambda value: isinstance(value, dict)}
     spark_info_: dict
 
     def __init__(self, factors: int = 10, regularization: float = 0.1, alpha: float = 1.0,
