@@ -40,11 +40,13 @@ def _once(function):
 def demo_dataset() -> Dataset:
     """The embedded demo data set with its item metadata (public, shared by all sessions)."""
     from embedviz.data.datasets import DEMO_ITEMS, DEMO_RATINGS, load_demo
-    from embedviz.data.metadata import align_metadata
+    from embedviz.data.metadata import align_metadata, metadata_report
 
     data, meta = load_demo()
     digest = digest_bytes(DEMO_RATINGS.read_bytes(), DEMO_ITEMS.read_bytes())
-    return Dataset("Demo: films (generated)", data, align_metadata(meta, data.item_ids), digest, is_demo=True)
+    items = align_metadata(meta, data.item_ids)
+    return Dataset("Demo: films (generated)", data, items, digest, is_demo=True,
+                   meta_report=metadata_report(meta, items))
 
 
 @_once

@@ -41,10 +41,36 @@ def rating_distribution(values: np.ndarray, kind: str) -> go.Figure:
                     hovertemplate="rating %{x}: %{y:,} interactions<extra></extra>")
         fig.update_xaxes(tickmode="array", tickvals=levels)
         return fig
-    fig = _figure("Interaction strength", xaxis_title="value", yaxis_title="interactions", height=340)
-    fig.add_histogram(x=values, marker_color=PALETTE[0], nbinsx=50)
-    fig.update_xaxes(type="log" if np.min(values) > 0 else "linear")
+    edges, labels = _strength_bins(np.asarray(values, dtype=np.float64))
+    counts, _ = np.histogram(values, bins=edges)
+    log = len(edges) > 2 and edges[-1] / max(edges[0], 1e-12) > 100
+    fig = _figure(f"Interaction strength (median {np.median(values):,.4g})", height=340,
+                  xaxis_title="value" + (" (log-spaced bins)" if log else ""), yaxis_title="interactions")
+    fig.add_bar(x=labels, y=counts, marker_color=PALETTE[0],
+                hovertemplate="value %{x}: %{y:,} interactions<extra></extra>")
+    fig.update_xaxes(type="category")
     return fig
+
+
+def _strength_bins(values: np.ndarray, n_bins: int = 24) -> tuple[np.ndarray, list[str]]:
+    """Bin edges and labels for implicit values: one bar per value when there are few distinct
+    whole numbers, log-spaced bins for skewed positive values (play counts 1 … 350k),
+    linear ones otherwise."""
+    low, high = float(values.min()), float(values.max())
+    whole = bool(np.all(values == np.round(values)))
+    if whole and high - low < n_bins:
+        edges = np.arange(low, high + 2) - 0.5
+        return edges, [f"{v:g}" for v in edges[:-1] + 0.5]
+    if low > 0 and high / low > 100:
+        edges = np.geomspace(low, high * 1.000001, n_bins + 1)
+        if whole:
+            edges = np.unique(np.ceil(edges))
+            edges[-1] = max(edges[-1], high + 1)
+            return edges, [f"{lo:,.0f}" if hi - lo <= 1 else f"{lo:,.0f}–{hi - 1:,.0f}"
+                           for lo, hi in zip(edges[:-1], edges[1:])]
+    else:
+        edges = np.linspace(low, high if high > low else low + 1, n_bins + 1)
+    return edges, [f"{lo:.3g}–{hi:.3g}" for lo, hi in zip(edges[:-1], edges[1:])]
 
 
 def popularity_curve(popularity: np.ndarray) -> go.Figure:
