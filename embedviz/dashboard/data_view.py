@@ -35,10 +35,11 @@ def read(uploaded, slot: str, header: bool | None, *, metadata: bool = False) ->
 
 def interactions_mapping(raw: uploads.RawUpload) -> tuple[dict, str | None]:
     """The interactions file's preview and column choices: (role -> column, feedback kind)."""
-    options = [uploads.NOT_MAPPED, *map(str, raw.frame.columns)]
+    options: list[str] = [uploads.NOT_MAPPED, *map(str, raw.frame.columns)]
+    guess: dict = raw.guess if isinstance(raw.guess, dict) else {}
     cols = st.columns(5)
     mapping = {role: cols[n].selectbox(label, options, key=f"map_{role}",
-                                       index=options.index(str(raw.guess.get(role) or uploads.NOT_MAPPED)))
+                                       index=options.index(str(guess.get(role) or uploads.NOT_MAPPED)))
                for n, (role, label) in enumerate(ROLES)}
     kind = cols[4].selectbox("Feedback type", list(uploads.KIND_CHOICES), key="map_kind")
     time_col = None if mapping["time"] == uploads.NOT_MAPPED else mapping["time"]
@@ -54,16 +55,17 @@ def metadata_mapping(raw: uploads.RawUpload, interactions: uploads.RawUpload | N
 
     Returns the validated choice, or None (with the reason shown) when it cannot be used yet.
     """
-    guess: MetadataMapping = raw.guess   # type: ignore[assignment]
+    guess = raw.guess if isinstance(raw.guess, MetadataMapping) else MetadataMapping(str(raw.frame.columns[0]))
     if st.session_state.get("meta_for") != raw.digest:      # a new file: start from its guess
         for key in _META_KEYS:
             st.session_state.pop(key, None)
         st.session_state["meta_for"] = raw.digest
     frame, columns = raw.frame, [str(c) for c in raw.frame.columns]
+    start = guess.id if guess.id in columns else columns[0]
     st.markdown(f"**{md(raw.name)}** — item metadata, first rows as read:")
     st.dataframe(uploads.preview(frame), hide_index=True)
     cols = st.columns(3)
-    id_col = cols[0].selectbox("Item id column", columns, index=columns.index(guess.id), key="meta_id")
+    id_col: str = cols[0].selectbox("Item id column", columns, index=columns.index(start), key="meta_id")
     titles = title_candidates(frame, exclude={id_col})
     title = cols[1].selectbox("Title column", titles, key="meta_title",
                               index=titles.index(guess.title) if guess.title in titles else 0 if titles else None,

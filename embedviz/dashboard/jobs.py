@@ -23,6 +23,7 @@ class Job:
     def __init__(self, name: str, work: Callable[[Job], object], total: int = 1, unit: str = "step"):
         self.name = name
         self.unit = unit                  # what one of ``total`` is called ("iteration", "epoch")
+        self.model: str | None = None     # the registry model a training / tuning job works on
         self.total = max(1, total)
         self.done = 0
         self.status = "running"           # running | finished | cancelled | failed
@@ -57,6 +58,11 @@ class Job:
             if entry is not None:
                 self.history.append(dict(entry))
         return not self._cancel.is_set()
+
+    def set_total(self, total: int) -> None:
+        """Change the expected number of steps (e.g. as a time-budgeted search learns its pace)."""
+        with self._lock:
+            self.total = max(1, int(total))
 
     def cancel(self) -> None:
         self._cancel.set()

@@ -55,6 +55,7 @@ class TrainedModel:
     train: Interactions | None = None
     test: Interactions | None = None
     derived: DerivedCache = field(default_factory=DerivedCache)   # spaces, recommendation tables
+    warnings: list = field(default_factory=list)   # what fitting warned about (e.g. all scores ~0)
 
     @property
     def kind(self) -> str:

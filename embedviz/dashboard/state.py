@@ -91,7 +91,9 @@ def start_job(key: str, job) -> None:
 
 
 def keep_finished_model(key: str) -> bool:
-    """Add the model of the finished training job under ``key`` to the models, once.
+    """Add the model of the finished training (or tuning) job under ``key`` to the models, once.
+
+    A tuning job's result is ``(TuneResult, TrainedModel)``; its model is the second.
 
     Returns True when it was just added (the page reruns to show it everywhere).
     """
@@ -102,7 +104,7 @@ def keep_finished_model(key: str) -> bool:
     jobs[f"{key}_kept"] = True
     if job.result is None:
         return False
-    add_model(job.result)
+    add_model(job.result[1] if isinstance(job.result, tuple) else job.result)
     return True
 
 

@@ -76,7 +76,7 @@ def preview(frame: pd.DataFrame, rows: int = 8, time_col: str | None = None) -> 
     """
     head = frame.head(rows).copy()
     head.attrs = {}
-    if len(head) and time_col in head and pd.api.types.is_numeric_dtype(head[time_col]):
+    if time_col is not None and len(head) and time_col in head and pd.api.types.is_numeric_dtype(head[time_col]):
         from embedviz.data.values import timestamps
 
         try:
@@ -121,10 +121,11 @@ def build_dataset(raw: RawUpload, mapping: dict, kind: str | None,
     from embedviz.data.metadata import align_metadata, metadata_report
 
     columns = {k: (None if v == NOT_MAPPED else v) for k, v in mapping.items()}
-    if not columns.get("user") or not columns.get("item"):
+    user, item = columns.get("user"), columns.get("item")
+    if not user or not item:
         raise DataError(f"{raw.name}: choose both a user column and an item column")
     interactions, report = interactions_from_frame(
-        raw.frame, user_col=columns["user"], item_col=columns["item"], value_col=columns.get("value"),
+        raw.frame, user_col=user, item_col=item, value_col=columns.get("value"),
         time_col=columns.get("time"), kind=kind, name=raw.name)
     digest_parts = [raw.content, repr(sorted(columns.items())).encode(), str(kind).encode()]
     meta = None

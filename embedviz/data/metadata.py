@@ -94,11 +94,13 @@ def metadata_from_frame(frame: pd.DataFrame, mapping: MetadataMapping, *, name: 
         raise DataError(f"{name}: has a header row but no data rows; expected one row per item")
     if mapping.title is None:
         raise DataError(no_title_message(frame, mapping, name))
+    if mapping.id is None:
+        raise DataError(f"{name}: no item id column chosen")
     ids = id_values(frame[mapping.id], "item", mapping.id, name=name, where=locator(frame))
     _reject_all_duplicated(ids, mapping.id, name)
     genre_labels = name_flags(mapping, genre_names, name=name, names_from=names_from)
     info: TableInfo | None = frame.attrs.get("table_info")
-    meta = item_table(frame, ids, delimiter=info and info.delimiter, mapping=mapping,
+    meta = item_table(frame, ids, delimiter=info.delimiter if info else None, mapping=mapping,
                       genre_labels=genre_labels, name=name)
     meta.index.name = mapping.id
     notes = _notes(frame, mapping, genre_labels, genre_names is not None, names_from)

@@ -93,12 +93,13 @@ def guess_content_columns(frame: pd.DataFrame, given: MetadataMapping) -> Metada
     title_col, genre_col, flags = given.title, given.genres, given.flags
     taken = {c for c in given.used if c}
     title_col = title_col or _named(columns, TITLE_NAMES, taken)
-    taken |= {title_col} - {None}
+    if title_col is not None:
+        taken.add(title_col)
     if genre_col is None and not flags:
         genre_col = _named(columns, GENRE_NAMES, taken)
         if genre_col is None:
             blocks = flag_blocks(frame, exclude=taken)
-            flags = tuple(max(blocks, key=len)) if blocks else ()
+            flags = tuple(max(blocks, key=len)) if blocks else ()  # type: ignore[arg-type]
     if title_col is None:
         candidates = title_candidates(frame, exclude={given.id, genre_col, *flags})
         title_col = candidates[0] if candidates else None
@@ -193,9 +194,10 @@ def flag_matrix(frame: pd.DataFrame, flags, *, name: str, where) -> np.ndarray:
         values = pd.to_numeric(series.astype(object), errors="coerce")
         bad = np.flatnonzero((series.notna() & ~values.isin([0, 1])).to_numpy())
         if bad.size:
-            raise DataError(f"{name}, {where(bad[0])}: genre flag column {column!r} holds "
-                            f"{series.iloc[bad[0]]!r}; a flag column must hold only 0 or 1 "
-                            f"({bad.size:,} other values)")
+            found = series.iloc[bad[0]]
+            found = found.item() if isinstance(found, np.generic) else found
+            raise DataError(f"{name}, {where(bad[0])}: genre flag column {column!r} holds {found!r}; a flag "
+                            f"column must hold only 0 or 1 ({bad.size:,} such value{'s' if bad.size > 1 else ''})")
         columns.append(values.fillna(0).to_numpy() == 1)
     return np.column_stack(columns) if columns else np.zeros((len(frame), 0), dtype=bool)
 

@@ -200,11 +200,12 @@ def _restore_fitted(model: FactorizationModel, arrays: dict) -> None:
         fitted = json.loads(str(arrays["fitted"]))
     except json.JSONDecodeError as error:
         raise DataError(f"model file: 'fitted' is not valid JSON ({error})") from None
-    missing = [name for name in model._FITTED_SCALARS if name not in fitted]
+    legacy = model._legacy_fitted() if hasattr(model, "_legacy_fitted") else {}
+    missing = [name for name in model._FITTED_SCALARS if name not in fitted and name not in legacy]
     if missing:
         raise DataError(f"model file: 'fitted' lacks {missing}")
     for name in model._FITTED_SCALARS:
-        setattr(model, name, fitted[name])
+        setattr(model, name, fitted[name] if name in fitted else legacy[name])
     model.extras_ = {
         key[len(_EXTRA_PREFIX):]: value for key, value in arrays.items() if key.startswith(_EXTRA_PREFIX)
     }

@@ -152,6 +152,54 @@ def loss_curve(history: list[dict], total_iterations: int | None = None) -> go.F
     return fig
 
 
+TRIAL_STAGES = {  # stage -> (legend label, colour, symbol, size)
+    "screen": ("short fit (screening)", "#ADB5BD", "circle", 7),
+    "full": ("full fit", PALETTE[0], "circle", 10),
+    "defaults": ("defaults", "#212529", "diamond", 12),
+}
+
+
+def tuning_trials(trials, metric: str, params: tuple[str, str]) -> go.Figure:
+    """Validation score of every tuning trial against two searched parameters (log axes), best starred.
+
+    Parameters
+    ----------
+    trials : pandas.DataFrame
+        Rows of `embedviz.TuneResult.trials` (or the live rows): ``stage``, ``score`` or
+        ``validation <metric>``, and the parameter columns.
+    metric : str
+        "ndcg@10" (higher is better) or "rmse" (lower is better).
+    params : (str, str)
+        The two parameter columns on the x axes.
+    """
+    from plotly.subplots import make_subplots
+
+    score = trials["score"] if "score" in trials else trials[f"validation {metric}"]
+    lower = metric == "rmse"
+    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04)
+    fig.update_layout(title=dict(text=f"Tuning trials: validation {metric.upper()} "
+                                      f"({'lower' if lower else 'higher'} is better)", x=0.01),
+                      height=360, legend=dict(orientation="h", y=-0.25), **{k: v for k, v in _LAYOUT.items()})
+    full = trials["stage"] != "screen"
+    best = (score.where(full).idxmin() if lower else score.where(full).idxmax()) if full.any() else None
+    for column, name in enumerate(params, start=1):
+        for stage, (label, colour, symbol, size) in TRIAL_STAGES.items():
+            rows = trials["stage"] == stage
+            fig.add_scatter(x=trials.loc[rows, name], y=score[rows], mode="markers", name=label,
+                            legendgroup=stage, showlegend=column == 1,
+                            marker=dict(color=colour, symbol=symbol, size=size, line=dict(width=1, color="white")),
+                            customdata=trials.loc[rows, "trial"],
+                            hovertemplate=f"trial %{{customdata}}<br>{name} %{{x:.3g}}<br>{metric} %{{y:.4f}}"
+                                          "<extra></extra>", row=1, col=column)
+        if best is not None:
+            fig.add_scatter(x=[trials.at[best, name]], y=[score[best]], mode="markers", name="best",
+                            legendgroup="best", showlegend=column == 1,
+                            marker=dict(color="#E03131", symbol="star", size=18), row=1, col=column)
+        fig.update_xaxes(type="log", title_text=name.replace("_", " "), row=1, col=column)
+    fig.update_yaxes(title_text=f"validation {metric}", row=1, col=1)
+    return fig
+
+
 def metrics_comparison(results: dict[str, dict], metrics: list[str]) -> go.Figure:
     """Grouped bars: each model (and the popularity baseline) on each ranking metric."""
     fig = _figure("Held-out ranking quality (higher is better)", barmode="group", height=360,
