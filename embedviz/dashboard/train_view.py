@@ -27,7 +27,9 @@ def parameter_form(spec: ModelSpec, busy: bool) -> tuple[dict, str, bool, bool, 
     """
     defaults = spec.defaults()
     for param in spec.params:          # defaults go through session state, so "use these settings" can set them
-        st.session_state.setdefault(_key(spec, param), None if defaults[param.name] == AUTO else defaults[param.name])
+        default = defaults[param.name]
+        st.session_state.setdefault(_key(spec, param), None if param.kind == "auto_float" and default == AUTO
+                                    else default)
     with st.form("train"):
         params = {p.name: _field(column, spec, p) for column, p in zip(st.columns(len(spec.params)), spec.params)}
         name = st.text_input("Name this run", value=unique_name(spec.label, state.models()),
