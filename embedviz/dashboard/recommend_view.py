@@ -33,7 +33,8 @@ def recommendation_columns(frame) -> dict:
     low, high = min(0.0, float(scores.min())), float(scores.max())
     score = st.column_config.ProgressColumn("score", width=110, format="%.3g", min_value=low,
                                             max_value=high if high > low else low + 1,
-                                            help="The model's score (dot product); the bar is relative to the top item.")
+                                            help="The model's score (dot product); the bar is relative to "
+                                                 "the top item.")
     return {**RECOMMENDATION_COLUMNS, "score": score}
 
 
