@@ -22,12 +22,12 @@ with tab_files:
 
 trained = require_model()
 model, items = trained.model, data.items
-params = links.read(("user", "k", "seen"))
+params = links.read({"user": links.Text(), "k": links.Int(5, 50), "seen": links.Choice(("hide", "show"))})
 
 with tab_user:
     user = view.pick_user(data, params.get("user"))
     left, right = st.columns(2)
-    k = left.slider("How many recommendations", 5, 50, int(params.get("k", 10)))
+    k = left.slider("How many recommendations", 5, 50, params.get("k", 10))
     exclude_seen = right.toggle("Hide items the user already has", value=params.get("seen", "hide") == "hide")
     links.write(user=data.interactions.user_ids[user], k=k, seen="hide" if exclude_seen else "show")
     frame = view.user_recommendations(trained, items, user, k, exclude_seen)

@@ -7,7 +7,7 @@ import streamlit as st
 
 from embedviz.dashboard import state, uploads
 from embedviz.dashboard.records import Dataset
-from embedviz.dashboard.safe import md
+from embedviz.dashboard.safe import attempt, md
 from embedviz.data.metadata_columns import (
     MetadataMapping,
     describe_text,
@@ -20,17 +20,17 @@ from embedviz.errors import DataError
 
 ROLES = (("user", "User column"), ("item", "Item column"), ("value", "Rating / count"), ("time", "Timestamp"))
 GENRES_FROM = ("No genres", "A column (list or delimited text)", "A block of 0/1 columns")
+UNCHANGED_DATA = "The data set in use was not changed."
 _META_KEYS = ("meta_id", "meta_title", "meta_genres_from", "meta_genre_col", "meta_flag_first",
               "meta_flag_last", "meta_genre_text")
 
 
 def read(uploaded, slot: str, header: bool | None, *, metadata: bool = False) -> uploads.RawUpload | None:
     """The upload read into a raw table, or None with the reason shown."""
-    try:
-        return uploads.read_upload(uploaded, slot, header, metadata=metadata)
-    except DataError as error:
-        st.error(f"Could not read this file: {md(error)}", icon=":material/error:")
+    if uploaded is None:
         return None
+    return attempt(uploaded.name, lambda: uploads.read_upload(uploaded, slot, header, metadata=metadata),
+                   UNCHANGED_DATA)
 
 
 def interactions_mapping(raw: uploads.RawUpload) -> tuple[dict, str | None]:
@@ -73,12 +73,10 @@ def metadata_mapping(raw: uploads.RawUpload, interactions: uploads.RawUpload | N
                                    "are left out).")
     mapping = MetadataMapping(id_col, title if titles else None)
     mapping, names, names_from = _genre_choice(frame, columns, guess, mapping, cols[2])
-    try:
-        choice = uploads.choose_metadata(raw, mapping, names, names_from)
-    except DataError as error:
-        st.error(f"{md(error)}", icon=":material/error:")
-        return None
-    _metadata_preview(choice, interactions, item_col)
+    choice = attempt(raw.name, lambda: uploads.choose_metadata(raw, mapping, names, names_from),
+                     "Change the choice above (or remove the metadata file) to use it.")
+    if choice is not None:
+        _metadata_preview(choice, interactions, item_col)
     return choice
 
 
@@ -151,13 +149,14 @@ def load(raw: uploads.RawUpload, mapping: dict, kind: str | None, metadata: uplo
 
     ``metadata_wanted``: a metadata file was uploaded, so it must be usable (not silently dropped).
     """
-    try:
+    def build():
         if metadata_wanted and metadata is None:
             raise DataError("the item metadata file cannot be used as chosen (see the message above it); "
                             "fix the choice or remove the file")
-        new = uploads.build_dataset(raw, mapping, kind, metadata)
-    except DataError as error:
-        st.error(f"{md(error)}\n\nThe data set in use was not changed.", icon=":material/error:")
+        return uploads.build_dataset(raw, mapping, kind, metadata)
+
+    new = attempt(raw.name, build, UNCHANGED_DATA)
+    if new is None:
         return
     state.set_dataset(new)
     state.flash(f"Loaded {md(new.name)}: {new.interactions.n_users:,} users, {new.interactions.n_items:,} "

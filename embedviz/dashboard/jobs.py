@@ -20,7 +20,8 @@ class Job:
     ends up in `job.error` (message) and `job.status == "failed"`.
     """
 
-    def __init__(self, name: str, work: Callable[[Job], object], total: int = 1, unit: str = "step"):
+    def __init__(self, name: str, work: Callable[[Job], object], total: int = 1, unit: str = "step", *,
+                 cancel_finishes: bool = False):
         self.name = name
         self.unit = unit                  # what one of ``total`` is called ("iteration", "epoch")
         self.model: str | None = None     # the registry model a training / tuning job works on
@@ -32,6 +33,7 @@ class Job:
         self.history: list[dict] = []
         self.started = time.perf_counter()
         self.finished_at: float | None = None
+        self.cancel_finishes = cancel_finishes   # work that ends cleanly when cancelled (a search keeps its best)
         self._cancel = threading.Event()
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, args=(work,), daemon=True, name=f"embedviz-{name}")
@@ -42,7 +44,8 @@ class Job:
             result = work(self)
             with self._lock:
                 self.result = result
-                self.status = "cancelled" if self._cancel.is_set() else "finished"
+                cancelled = self._cancel.is_set() and not self.cancel_finishes
+                self.status = "cancelled" if cancelled else "finished"
         except Exception as exc:  # shown to the user; the traceback goes to the server log
             traceback.print_exc()
             with self._lock:

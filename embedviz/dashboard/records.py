@@ -54,6 +54,7 @@ class TrainedModel:
     baseline_metrics: dict = field(default_factory=dict)
     train: Interactions | None = None
     test: Interactions | None = None
+    partial: bool = False        # training was cancelled before its last step and kept anyway
     derived: DerivedCache = field(default_factory=DerivedCache)   # spaces, recommendation tables
     warnings: list = field(default_factory=list)   # what fitting warned about (e.g. all scores ~0)
 

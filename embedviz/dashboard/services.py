@@ -102,7 +102,7 @@ def start_tuning(data: Dataset, model_name: str, budget_s: float, name: str, ran
                                                         random_state=random_state, callback=report)
         return result, trained_model(evaluated, data, name=name)
 
-    job = Job(name, work, total=max(1, int(budget_s)), unit="trial")
+    job = Job(name, work, total=max(1, int(budget_s)), unit="trial", cancel_finishes=True)
     job.model = spec.name
     return job
 

@@ -45,7 +45,19 @@ def setup_page(title: str, icon: str = ":material/scatter_plot:"):
         data = state.dataset()
         _dataset_summary(data)
         _model_picker()
+    _cache_notice()
     return data
+
+
+def _cache_notice() -> None:
+    """Once per session: say that computed results cannot be kept on disk (a read-only folder)."""
+    from embedviz import workflows
+
+    if workflows.cache_status() == "read-only" and not st.session_state.get("ev_cache_notice"):
+        st.session_state["ev_cache_notice"] = True
+        st.toast("The cache folder cannot be written, so the demo model lives in memory only and is retrained "
+                 "when the server restarts. Everything works; set EMBEDVIZ_CACHE_DIR to a writable folder to "
+                 "keep it.", icon=":material/info:")
 
 
 def _dataset_summary(data) -> None:

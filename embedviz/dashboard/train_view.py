@@ -105,6 +105,20 @@ def training_progress(job: Job) -> None:
         st.error(f"Training failed: {md(job.error)}", icon=":material/error:")
     for warning in getattr(job.result, "warnings", []):
         st.warning(md(warning), icon=":material/warning:")
+    if state.partial_model_waiting("train"):
+        _offer_partial_model(job, done)
+
+
+def _offer_partial_model(job: Job, done: int) -> None:
+    st.warning(f"Cancelled after {done} of {job.total} {job.unit}s. Keep the partly trained model? It would be "
+               "marked “partial”; the model in use does not change unless you keep it.", icon=":material/pause:")
+    keep, drop = st.columns(2)
+    if keep.button("Keep it (partial)", key="keep_partial", icon=":material/save:"):
+        state.keep_partial_model("train")
+        st.rerun()
+    if drop.button("Discard it", key="discard_partial", icon=":material/delete:"):
+        state.discard_job("train")
+        st.rerun()
 
 
 def tuning_progress(job: Job, spec: ModelSpec) -> None:

@@ -37,7 +37,7 @@ NO_GENRE = {"(no genres listed)", "(none)", "none", "n/a", "unknown"}
 def load_item_metadata(source, *, id_col: str | None = None, title_col: str | None = None,
                        genre_col: str | None = None, flag_cols=None, genre_names=None,
                        name: str | None = None, header: bool | None = None,
-                       max_bytes: int = DEFAULT_MAX_BYTES) -> pd.DataFrame:
+                       max_bytes: int | None = DEFAULT_MAX_BYTES) -> pd.DataFrame:
     """Read item metadata (titles, genres, anything else) indexed by item id.
 
     Parameters
@@ -60,8 +60,8 @@ def load_item_metadata(source, *, id_col: str | None = None, title_col: str | No
         Display name for messages.
     header : bool, optional
         Whether the first row holds column names; None detects it.
-    max_bytes : int
-        Size limit.
+    max_bytes : int or None
+        Size limit (None: no size or memory limit, for local files).
 
     Returns
     -------

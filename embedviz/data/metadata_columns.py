@@ -224,7 +224,7 @@ def parse_genre_names(text: str, *, name: str = "genre names") -> list[str]:
 
 
 def read_genre_names(source, *, name: str | None = None,
-                     max_bytes: int = DEFAULT_MAX_BYTES) -> list[str]:
+                     max_bytes: int | None = DEFAULT_MAX_BYTES) -> list[str]:
     """Genre names from a file (path, bytes or file-like); see `parse_genre_names`."""
     name = source_name(source, name)
     _, text, _ = decode_text(read_bytes(source, name=name, max_bytes=max_bytes), name)
