@@ -42,7 +42,7 @@ with tab_user:
     left.dataframe(history.drop(columns=["item", "genres"]), hide_index=True, height=420,
                    column_config=view.HISTORY_COLUMNS)
     right.markdown("**Recommended** — and the items in the history that contribute most to each score")
-    right.dataframe(frame, hide_index=True, height=420, column_config=view.RECOMMENDATION_COLUMNS)
+    right.dataframe(frame, hide_index=True, height=420, column_config=view.recommendation_columns(frame))
 
 with tab_new:
     st.markdown("Pick a few items you like. The model folds a **new user** into the space — one exact solve "
@@ -54,7 +54,7 @@ with tab_new:
                                     vector=vector, exclude=picked)
         st.caption(f"fold-in {ms:.1f} ms · scoring + reasons {ms_rank:.1f} ms")
         left, right = st.columns([3, 2])
-        left.dataframe(frame, hide_index=True, column_config=view.RECOMMENDATION_COLUMNS)
+        left.dataframe(frame, hide_index=True, column_config=view.recommendation_columns(frame))
         space = services.model_space(data, trained, "Items")
         xy = services.current_layout(space)
         at = view.new_user_position(space, xy, vector)

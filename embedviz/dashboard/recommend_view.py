@@ -13,17 +13,28 @@ from embedviz.dashboard.records import Dataset, TrainedModel
 from embedviz.dashboard.safe import attempt, md
 
 USER_KEY = "rec_user"
-HISTORY_COLUMNS = {"title": st.column_config.TextColumn("title", width="medium"),
+HISTORY_COLUMNS = {"title": st.column_config.TextColumn("title", width="large"),
                    "when": st.column_config.DateColumn("when", width="small")}
 RECOMMENDATION_COLUMNS = {
     "rank": st.column_config.NumberColumn("#", width=32),
     "hit": st.column_config.TextColumn("hit", width=36, help="✓ the user really did interact with it later "
                                        "(held out from training)"),
-    "title": st.column_config.TextColumn("title", width="medium"),
-    "genres": st.column_config.TextColumn("genres", width="small"),
-    "score": st.column_config.NumberColumn("score", width=56, format="%.2f"),
-    "because you liked": st.column_config.TextColumn("because you liked", width="large"),
+    "title": st.column_config.TextColumn("title", width=300),
+    "genres": st.column_config.TextColumn("genres", width=120),
+    "because you liked": st.column_config.TextColumn("because you liked", width=360),
 }
+
+
+def recommendation_columns(frame) -> dict:
+    """Column settings for a recommendation table; the score as a bar relative to the top one, so
+    small folded-in scores (all about 0.04) still show their order."""
+    scores = frame["score"].to_numpy(dtype=float) if "score" in frame and len(frame) else np.zeros(1)
+    low, high = min(0.0, float(scores.min())), float(scores.max())
+    score = st.column_config.ProgressColumn("score", width=110, format="%.3g", min_value=low,
+                                            max_value=high if high > low else low + 1,
+                                            help="The model's score (dot product); the bar is relative to "
+                                                 "the top item.")
+    return {**RECOMMENDATION_COLUMNS, "score": score}
 
 
 def pick_user(data: Dataset, from_link) -> int:

@@ -29,6 +29,7 @@ import scipy.sparse as sp
 
 from embedviz.data.limits import DEFAULT_MAX_BYTES
 from embedviz.errors import DataError
+from embedviz.models.base import FactorizationModel
 from embedviz.models.wals import WALS
 from embedviz.validation import check_float, check_int, check_random_state
 
@@ -70,10 +71,13 @@ class SparkALS(WALS):
     # WALS's query code reads these; they are what Spark's objective fixes.
     unobserved_weight = 1.0
     confidence = "linear"
+    confidence_ = "linear"
+    confidence_reason_ = "Confidence: Spark ALS weighs an entry 1 + alpha * |value| (linear)."
     target = "implicit"
     solver = "cholesky"
     cg_steps = 1
-    _FITTED_SCALARS = (*WALS._FITTED_SCALARS, "spark_info_")
+    # Not WALS's confidence_/alpha_: Spark fixes the confidence (linear) and alpha is a parameter here.
+    _FITTED_SCALARS = (*FactorizationModel._FITTED_SCALARS, "spark_info_")
     _FITTED_CHECKS = {"spark_info_": lambda value: isinstance(value, dict)}
     spark_info_: dict
 
@@ -101,7 +105,7 @@ class SparkALS(WALS):
         values = np.asarray(values, dtype=np.float32)
         if not np.all(np.isfinite(values)):
             raise DataError(f"{source}: values must be finite numbers")
-        confidence = 1.0 + self.alpha * np.abs(values.astype(np.float64))
+        confidence = 1.0 + float(self.alpha) * np.abs(values.astype(np.float64))
         return confidence, (values > 0).astype(np.float32)
 
     def _user_system(self, items: np.ndarray, values: np.ndarray | None):
