@@ -15,10 +15,16 @@ tab_user, tab_new, tab_files = st.tabs(["A real user", "Build a new user", "Save
 
 with tab_files:
     st.markdown("**Open a saved model** — a `.npz` saved here or by `python -m embedviz train`. It carries the "
-                "data set's ids, interactions and item titles, so nothing else is needed.")
-    uploaded = st.file_uploader("Saved model (.npz)", type=["npz"], key="upload_model")
+                "data set's ids, interactions and item titles, so nothing else is needed. Or a `.zip` of the "
+                "output folder of `python -m embedviz train --engine spark` (Spark ALS factors; see "
+                "`docs/scale.md`), with the item metadata if the job was given none.")
+    uploaded = st.file_uploader("Saved model (.npz) or Spark output (.zip)", type=["npz", "zip"],
+                                key="upload_model")
+    spark_items = (st.file_uploader("Item metadata for the Spark output (optional: titles, genres)",
+                                    type=["csv", "tsv", "txt", "dat", "gz", "parquet"], key="upload_model_items")
+                   if uploaded is not None and uploaded.name.lower().endswith(".zip") else None)
     if uploaded is not None and st.button("Open this model", type="primary"):
-        view.safe_load_session(uploaded)
+        view.safe_load_session(uploaded, spark_items)
 
 trained = require_model()
 model, items = trained.model, data.items

@@ -11,6 +11,7 @@ from embedviz.analysis import catalogue
 from embedviz.dashboard import links, services, state
 from embedviz.dashboard.records import Dataset, TrainedModel
 from embedviz.dashboard.safe import attempt, md
+from embedviz.models.base import FactorizationModel
 
 USER_KEY = "rec_user"
 HISTORY_COLUMNS = {"title": st.column_config.TextColumn("title", width="large"),
@@ -119,16 +120,28 @@ def new_user_position(space, xy: np.ndarray, vector: np.ndarray, k: int = 10) ->
     return xy[nearest].mean(axis=0)
 
 
-def load_session_file(uploaded) -> TrainedModel:
-    """Replace the data set and model with a saved session; on error nothing changes."""
-    from embedviz.data.session_io import load_session
+def load_session_file(uploaded, items_upload=None) -> TrainedModel:
+    """Replace the data set and model with a saved session (.npz) or a zipped Spark output (with
+    optional item metadata); on error nothing changes."""
+    from embedviz.data.limits import DEFAULT_MAX_BYTES
     from embedviz.data.sources import digest_bytes
 
     content = uploaded.getvalue()
-    model, interactions, items, name = load_session(content, name=uploaded.name)
-    train, test = workflows.evaluation_split(interactions)   # the split the app trains on
-    data = Dataset(f"{name} (from {uploaded.name})", interactions, items.reset_index(drop=True),
-                   digest_bytes(content))
+    if uploaded.name.lower().endswith(".zip"):
+        from embedviz.spark.bundle import open_spark_output
+
+        extra = items_upload.getvalue() if items_upload is not None else None
+        model: FactorizationModel
+        model, interactions, items, name = open_spark_output(
+            content, items=extra, items_name=getattr(items_upload, "name", None), max_bytes=DEFAULT_MAX_BYTES)
+        train, test, digest = interactions, None, digest_bytes(content, extra or b"")  # Spark held nothing out
+    else:
+        from embedviz.data.session_io import load_session
+
+        model, interactions, items, name = load_session(content, name=uploaded.name)
+        train, test = workflows.evaluation_split(interactions)   # the split the app trains on
+        digest = digest_bytes(content)
+    data = Dataset(f"{name} (from {uploaded.name})", interactions, items.reset_index(drop=True), digest)
     trained = TrainedModel(name=f"{type(model).__name__} (loaded)", model=model,
                            params=dict(getattr(model, "get_params", dict)()), dataset_digest=data.digest,
                            train=train, test=test)
@@ -137,8 +150,8 @@ def load_session_file(uploaded) -> TrainedModel:
     return trained
 
 
-def safe_load_session(uploaded) -> None:
+def safe_load_session(uploaded, items_upload=None) -> None:
     """`load_session_file`; a bad file gets one message and changes nothing."""
-    if attempt(uploaded.name, lambda: load_session_file(uploaded)) is not None:
+    if attempt(uploaded.name, lambda: load_session_file(uploaded, items_upload)) is not None:
         state.flash(f"Loaded {md(uploaded.name)}.")
         st.rerun()   # redraw everything, the sidebar included, for the loaded data set and model
