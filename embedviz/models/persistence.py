@@ -167,12 +167,14 @@ def _build_model(arrays: dict, name: str) -> FactorizationModel:
     missing = [key for key in ("model_class", "params") if key not in arrays]
     if missing:
         raise DataError(f"{name}: missing keys {missing}; is this a file written by model.save()?")
-    from embedviz.models.registry import MODELS
+    from embedviz.models.registry import LOADED_ONLY, MODELS, model_class
 
     class_name = text_field(arrays, "model_class", name)
-    if class_name not in MODELS:
-        raise DataError(f"{name}: unknown model class {class_name[:80]!r}; expected one of {sorted(MODELS)}")
-    cls = MODELS[class_name].cls
+    try:
+        cls = model_class(class_name)
+    except KeyError:
+        raise DataError(f"{name}: unknown model class {class_name[:80]!r}; expected one of "
+                        f"{sorted([*MODELS, *LOADED_ONLY])}") from None
     needed = (*_COMMON_KEYS, *(key.rstrip("_") for key in (*cls._USER_ARRAYS, *cls._ITEM_ARRAYS)))
     missing = [key for key in needed if key not in arrays]
     if missing:
