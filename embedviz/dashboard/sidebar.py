@@ -1,7 +1,7 @@
 """The shared page set-up every page calls first: config, menu, data set and model in use."""
 from __future__ import annotations
 
-from typing import NamedTuple
+from dataclasses import dataclass
 
 import streamlit as st
 
@@ -9,18 +9,20 @@ from embedviz.dashboard import services, state
 from embedviz.dashboard.safe import md
 
 
-class Page(NamedTuple):
+@dataclass(frozen=True)
+class Page:
     """One page of the app: the menu, the home page's "where to go" and present mode read this."""
 
     path: str
     label: str
     icon: str
-    blurb: str            # what an engineer finds there
-    plain: str = ""       # the same for an audience in present mode ("" = not shown in present mode)
+    blurb: str            # one line for an engineer on the home page's "where to go"
+    plain: str = ""       # the same for an audience in present mode ("" = not offered in present mode)
 
 
+# The one list of pages: the sidebar menu and the home page's cards are drawn from it.
 PAGES = (
-    Page("app.py", "Home", ":material/home:", "", "Start here."),
+    Page("app.py", "Home", ":material/home:", "What this is and the data set in use.", "Start here."),
     Page("pages/1_Data.py", "Data", ":material/table_chart:",
          "Upload interactions and item metadata, or look at the demo data."),
     Page("pages/2_Train.py", "Train", ":material/model_training:",
@@ -113,9 +115,9 @@ def _model_picker() -> None:
         return
     names = list(available)
     active = state.active_model()
-    chosen = st.selectbox("Model in use", names, index=names.index(active.name),
-                          label_visibility="collapsed")
-    if chosen != active.name:
+    current = names.index(active.name) if active is not None else 0
+    chosen = st.selectbox("Model in use", names, index=current, label_visibility="collapsed")
+    if active is None or chosen != active.name:
         state.set_active_model(chosen)
 
 
