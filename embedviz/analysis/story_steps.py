@@ -195,21 +195,36 @@ def check_step(cat: Catalogue, model, train: Interactions, test: Interactions, u
 
 # ---------------------------------------------------------------- 4: now you
 
-def you_step(cat: Catalogue, model, picks: list[int], *, example: bool = False, k: int = 10, figure=None) -> Step:
-    """Step 4: a new person from a few picked items, placed and served at once (no retraining)."""
-    lead = (f"Pick three {cat.nouns} you like. We place you among everyone else and suggest what to try next — "
-            "instantly, without learning everything again.")
+YOU_MODES = ("live", "shown", "example")
+
+
+def you_step(cat: Catalogue, model, picks: list[int], *, mode: str = "live", k: int = 10, figure=None) -> Step:
+    """Step 4: a new person from a few picked items, placed and served at once (no retraining).
+
+    ``mode``: "live" (the page: an invitation to pick), "shown" (the report: what was picked during
+    the demo) or "example" (the report when nothing was picked: an example person).
+    """
+    if mode not in YOU_MODES:
+        raise ValueError(f"mode must be one of {YOU_MODES}, got {mode!r}")
+    picks = [int(p) for p in picks]
+    named = ", ".join(str(cat.titles[p]) for p in picks)
+    lead = {
+        "live": f"Pick three {cat.nouns} you like. We place you among everyone else and suggest what to try next "
+                "— instantly, without learning everything again.",
+        "shown": f"During the demo we picked {named}. The computer placed this new person among everyone else "
+                 "and suggested what to try next — instantly, without learning everything again.",
+        "example": f"Nobody picked anything during the demo, so here is an example: a new person who likes {named}. "
+                   "The computer places them among everyone else and suggests what to try next — instantly.",
+    }[mode]
     if not picks:
         return Step(4, STEP_TITLES[3], lead, notes=[f"Nothing picked yet: choose a few {cat.nouns} above."])
-    picks = [int(p) for p in picks]
     vector = model.fold_in(picks)
     indices, scores = model.recommend_vector(vector, k=k, exclude=picks)
-    if example:
-        lead = (f"Nobody picked anything during the demo, so here is an example: someone who likes "
-                f"{', '.join(str(cat.titles[p]) for p in picks)}.")
+    who = "you" if mode == "live" else "they"
     return Step(4, STEP_TITLES[3], lead, [
-        Panel("What you picked", tuple(Entry(str(cat.titles[p]), cat.genre_text(p)) for p in picks), ordered=False),
-        Panel("What we would suggest", suggestion_entries(cat, model, picks, indices, scores), "because you picked"),
+        Panel(f"What {who} picked", tuple(Entry(str(cat.titles[p]), cat.genre_text(p)) for p in picks),
+              ordered=False),
+        Panel("What we would suggest", suggestion_entries(cat, model, picks, indices, scores), f"because {who} picked"),
     ], figure=figure)
 
 

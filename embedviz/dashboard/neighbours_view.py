@@ -22,13 +22,20 @@ LIST_COLUMNS = {
 LIST_ORDER = ["", "score", "interactions", "title"]
 
 
+def default_item(space: Space) -> int:
+    """A well-known item whose neighbours look like it (not the single most popular one, a hub close
+    to everything): the guided story's starting item, computed once per space."""
+    from embedviz.analysis.story import showcase_item
+
+    genres = space.table["genres"].tolist() if "genres" in space.table else None
+    return space.derived.get_or_build("showcase item", lambda: showcase_item(space.vectors, space.popularity, genres))
+
+
 def pick_item(space: Space, from_link, selection: list[int]) -> int:
-    """Item query: from the link, else the Explore selection, else a popular item; searchable."""
+    """Item query: from the link, else the Explore selection, else a well-known item; searchable."""
     default = _index_of(space.ids, from_link)
     if default is None:
-        # A well-known item but not the single most popular one, which is a hub close to everything.
-        default = selection[0] if selection else int(np.argsort(-space.popularity, kind="stable")[
-            min(20, len(space.popularity) - 1)])
+        default = selection[0] if selection else default_item(space)
     query = st.text_input("Search an item by title", placeholder="type part of a title")
     options = list(catalogue.search_titles(space.titles, query, limit=50)) if query else []
     if default not in options:
@@ -97,3 +104,21 @@ def list_table(space: Space, lists: dict, metric: str) -> pd.DataFrame:
         "interactions": space.popularity[indices],
         "genre": [", ".join(genres.iat[i][:2]) if isinstance(genres.iat[i], list) else "" for i in indices],
     })
+
+
+def plain_lists(space: Space, lists: dict, query: int) -> None:
+    """Present mode: closest by direction and by distance as full-title lists, how well known each
+    neighbour is, and what changes, in plain words (the guided story's step 5 for any item)."""
+    from embedviz.analysis import story_steps
+    from embedviz.dashboard.story_render import draw_step
+    from embedviz.viz.story_plots import closeness_strip
+
+    direction, distance = lists["cosine"][0], lists["euclidean"][0]
+    people, titles = space.popularity, space.titles
+    cat = story_steps.Catalogue(titles, [g if isinstance(g, list) else [] for g in space.table.get(
+        "genres", pd.Series([[]] * len(titles)))], people)
+    step = story_steps.closeness_step(cat, query, direction, distance, closeness_strip(
+        people[direction], people[distance], titles[direction], titles[distance], float(people[query]),
+        str(titles[query])))
+    step.lead = ""
+    draw_step(step)

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 from embedviz import workflows
@@ -25,9 +27,37 @@ RECOMMENDATION_COLUMNS = {
     "score": st.column_config.NumberColumn("score", width=56, format="%.2f"),
     "because you liked": st.column_config.TextColumn("because you liked", width="large"),
 }
+# Present mode: words instead of symbols, how sure we are as a bar, room for full titles.
+PRESENT_COLUMNS = {
+    "rank": st.column_config.NumberColumn("place", width=48),
+    "hit": st.column_config.TextColumn("liked it later", width=90,
+                                       help="yes: this person chose it later; the computer never saw that"),
+    "title": st.column_config.TextColumn("title", width="large"),
+    "genres": st.column_config.TextColumn("kind", width="small"),
+    "score": st.column_config.ProgressColumn("how sure we are", width="small", min_value=0.0, max_value=1.0,
+                                             format=" ", help="compared with the top suggestion"),
+    "because you liked": st.column_config.TextColumn("because they liked", width="large"),
+}
 
 
-def pick_user(data: Dataset, from_link) -> int:
+def recommendation_table(frame: pd.DataFrame, presenting: bool, *, new_user: bool = False, height: int | None = None):
+    """The recommendations as a table: as computed, or in present mode with words instead of symbols
+    and each score shown as a bar relative to the top one."""
+    config = RECOMMENDATION_COLUMNS
+    if presenting:
+        frame = frame.copy()
+        if "hit" in frame:
+            frame["hit"] = np.where(frame["hit"] == "✓", "yes", "")
+        top = float(frame["score"].max()) if len(frame) else 1.0
+        low = min(float(frame["score"].min()) if len(frame) else 0.0, 0.0)
+        frame["score"] = (frame["score"] - low) / ((top - low) or 1.0)
+        config = dict(PRESENT_COLUMNS)
+        if new_user:
+            config["because you liked"] = st.column_config.TextColumn("because you picked", width="large")
+    st.dataframe(frame, hide_index=True, height=height or "auto", column_config=config)
+
+
+def pick_user(data: Dataset, from_link, presenting: bool = False) -> int:
     """Searchable user picker with a 'random user' button; honours a user id from the link."""
     ids = data.interactions.user_ids
     if USER_KEY not in st.session_state:
@@ -36,9 +66,10 @@ def pick_user(data: Dataset, from_link) -> int:
             st.warning(f"The link asks for user {md(repr(from_link))}, who is not in the data set loaded now.")
         st.session_state[USER_KEY] = int(hits[0]) if len(hits) else 0
     left, right = st.columns([4, 1], vertical_alignment="bottom")
-    right.button("Random user", icon=":material/casino:", on_click=_random_user, args=(len(ids),))
-    return int(left.selectbox("User (type to search ids)", np.arange(len(ids)), key=USER_KEY,
-                              format_func=lambda u: f"user {ids[u]}"))
+    who = "person" if presenting else "user"
+    right.button(f"Random {who}", icon=":material/casino:", on_click=_random_user, args=(len(ids),))
+    return int(left.selectbox("Person" if presenting else "User (type to search ids)", np.arange(len(ids)),
+                              key=USER_KEY, format_func=lambda u: f"{who} {ids[u]}"))
 
 
 def _random_user(n: int) -> None:
@@ -123,6 +154,40 @@ def load_session_file(uploaded) -> None:
                            train=train, test=test)
     state.set_dataset(data)
     state.add_model(trained)
+
+
+def open_saved_model() -> None:
+    """The "open a saved model" form (works before any model exists)."""
+    st.markdown("**Open a saved model** — a `.npz` saved here or by `python -m embedviz train`. It carries the "
+                "data set's ids, interactions and item titles, so nothing else is needed.")
+    uploaded = st.file_uploader("Saved model (.npz)", type=["npz"], key="upload_model")
+    if uploaded is not None and st.button("Open this model", type="primary"):
+        safe_load_session(uploaded)
+
+
+def downloads(data: Dataset, trained: TrainedModel) -> None:
+    """Save the model with its data, export item vectors, and everyone's top 10 (files made on click)."""
+    from embedviz.analysis.recommendations import all_recommendations
+    from embedviz.data import session_io
+    from embedviz.data.export import embeddings_frame, safe_text_frame
+
+    model: Any = trained.model
+
+    def vectors():
+        return embeddings_frame(data.interactions.item_ids, model.item_factors_, data.titles)
+
+    st.markdown("**Download**")
+    a, b, c, d = st.columns(4)
+    a.download_button("Model + data (.npz)", lambda: session_io.session_bytes(model, data.interactions, data.items,
+                                                                              data.name),
+                      "embedviz-model.npz", "application/octet-stream", icon=":material/download:")
+    b.download_button("Item embeddings (CSV)", lambda: safe_text_frame(vectors()).to_csv(index=False),
+                      "item_embeddings.csv", "text/csv", icon=":material/download:")
+    c.download_button("Item embeddings (Parquet)", lambda: vectors().to_parquet(index=False),
+                      "item_embeddings.parquet", "application/octet-stream", icon=":material/download:")
+    d.download_button("Top-10 for every user (CSV)", lambda: safe_text_frame(all_recommendations(
+        model, data.interactions, data.items)).to_csv(index=False), "recommendations.csv", "text/csv",
+        icon=":material/download:")
 
 
 def safe_load_session(uploaded) -> None:

@@ -45,6 +45,9 @@ section h2 small { display: block; font-size: 0.9rem; color: var(--muted); font-
 .because { display: block; color: var(--muted); font-size: 0.95rem; }
 .tag { display: inline-block; font-size: 0.8rem; font-weight: 600; padding: 0 8px; border-radius: 10px;
        background: var(--soft); color: var(--muted); margin-left: 6px; }
+.tag.good { background: #ebfbee; color: #2b8a3e; }
+.tag.fair { background: #edf2ff; color: #364fc7; }
+.tag.other { background: #fff4e6; color: #d9480f; }
 .note { background: #edf2ff; border-left: 4px solid var(--accent); padding: 12px 16px; margin: 16px 0;
         border-radius: 4px; }
 footer { margin-top: 48px; color: var(--muted); font-size: 0.9rem; }
@@ -125,10 +128,19 @@ def _entry(entry: Entry, because_label: str) -> str:
     if entry.detail:
         text += f' <span class="detail">· {_e(entry.detail)}</span>'
     if entry.tag:
-        text += f' <span class="tag">{_e(entry.tag)}</span>'
+        text += f' <span class="tag {_tag_kind(entry.tag)}">{_e(entry.tag)}</span>'
     if entry.because:
         text += f'<span class="because">{_e(because_label)} {_e(" and ".join(entry.because))}</span>'
     return f"<li>{text}</li>"
+
+
+def _tag_kind(tag: str) -> str:
+    """A CSS class for a tag, by its first words (the same colours the page's badges use)."""
+    for prefixes, kind in ((("strong", "found"), "good"), (("good", "only by direction"), "fair"),
+                           (("only by distance", "rated"), "other")):
+        if tag.startswith(prefixes):
+            return kind
+    return ""
 
 
 def _figure_html(fig: go.Figure) -> str:
