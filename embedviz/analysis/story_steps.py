@@ -118,7 +118,7 @@ def typical_members(members: np.ndarray, popularity: np.ndarray, vectors: np.nda
     unit = normalise_rows(np.asarray(vectors[members], dtype=np.float32))
     centre = unit.mean(axis=0)
     closeness = normalise_rows(np.asarray(vectors[popular], dtype=np.float32)) @ centre
-    return popular[np.argsort(-closeness, kind="stable")[:n]]
+    return popular[np.sort(np.argsort(-closeness, kind="stable")[:n])]   # the chosen ones, best-known first
 
 
 # ---------------------------------------------------------------- 2: a person and their suggestions
