@@ -67,6 +67,7 @@ def download(s: Story, primary: bool = False) -> None:
 
 def model_or_prepare(data: Dataset) -> TrainedModel:
     """The model in use; without one, a single button that learns from the data (default settings)."""
+    state.keep_finished_model("train")          # a run that finished while we were elsewhere
     trained = state.active_model()
     if trained is not None:
         return trained
