@@ -131,11 +131,12 @@ def test_in_every_100():
     assert story.in_every_100(0.0) == "0 in every 100"
 
 
-def test_suggestions_take_the_best_known_of_each_group_in_turn():
-    popularity = np.array([50, 40, 30, 20, 10, 5])
-    groups = np.array([0, 0, 0, 1, 1, 2])
-    assert story.suggestions(popularity, groups, n=5).tolist() == [0, 3, 5, 1, 4]
-    assert len(story.suggestions(popularity, groups, n=20)) == 6
+def test_suggestions_take_the_best_known_of_each_group_side_by_side():
+    popularity = np.array([50, 40, 30, 20, 10, 5, 1])
+    groups = np.array([0, 0, 0, 1, 1, 2, 0])
+    assert story.suggestions(popularity, groups, n=5).tolist() == [0, 1, 3, 4, 5]
+    assert story.suggestions(popularity, groups, n=5, per_group=1).tolist() == [0, 3, 5, 1, 4]
+    assert sorted(story.suggestions(popularity, groups, n=20).tolist()) == list(range(7))
 
 
 def test_match_words_are_relative_to_the_best_suggestion():

@@ -215,8 +215,9 @@ def in_every_100(share: float) -> str:
 
 # ---------------------------------------------------------------- suggestions and matches
 
-def suggestions(popularity: np.ndarray, groups: np.ndarray, n: int = 12) -> np.ndarray:
-    """Well-known items from different groups of the map: the most popular of each group in turn."""
+def suggestions(popularity: np.ndarray, groups: np.ndarray, n: int = 12, per_group: int = 2) -> np.ndarray:
+    """Well-known items, a few from each group, side by side: the ``per_group`` most popular of each
+    group, groups in order of their best-known item, until ``n`` (then the next best of each in turn)."""
     popularity = np.asarray(popularity)
     groups = np.asarray(groups)
     by_group = {g: list(np.flatnonzero(groups == g)[np.argsort(-popularity[groups == g], kind="stable")])
@@ -225,8 +226,9 @@ def suggestions(popularity: np.ndarray, groups: np.ndarray, n: int = 12) -> np.n
     picked: list[int] = []
     while len(picked) < min(n, len(popularity)):
         for g in order:
-            if by_group[g] and len(picked) < n:
-                picked.append(int(by_group[g].pop(0)))
+            take = by_group[g][:per_group]
+            del by_group[g][:per_group]
+            picked += [int(i) for i in take][: n - len(picked)]
     return np.array(picked, dtype=np.int64)
 
 

@@ -41,23 +41,25 @@ def panel_markdown(panel: Panel) -> str:
     return "\n".join(lines)
 
 
-def draw_step(step: Step, *, figure_key: str | None = None, show_figure: bool = True) -> None:
-    """The step's words, figure and lists (the figure can be drawn by the caller instead)."""
+def draw_step(step: Step, *, figure_key: str | None = None, show_figure: bool = True, stacked: bool = False) -> None:
+    """The step's words, figure and lists (the figure can be drawn by the caller instead).
+
+    The lists sit side by side, or one under the other with ``stacked`` (in a narrow column)."""
     if step.lead:
         st.markdown(md(step.lead))
     if show_figure and step.figure is not None and step.figure_first:
         st.plotly_chart(step.figure, key=figure_key, config={"displaylogo": False})
-    draw_panels(step)
+    draw_panels(step, stacked)
     if show_figure and step.figure is not None and not step.figure_first:
         st.plotly_chart(step.figure, key=figure_key, config={"displaylogo": False})
     for note in step.notes:
         st.info(md(note), icon=":material/lightbulb:")
 
 
-def draw_panels(step: Step) -> None:
+def draw_panels(step: Step, stacked: bool = False) -> None:
     if not step.panels:
         return
-    columns = st.columns(len(step.panels), gap="large")
+    columns = [st.container() for _ in step.panels] if stacked else st.columns(len(step.panels), gap="large")
     for column, panel in zip(columns, step.panels):
         with column:
             st.markdown(f"#### {md(panel.heading)}")

@@ -116,7 +116,7 @@ def draw_you(s: Story) -> None:
     left, right = st.columns([3, 2], gap="large")
     with left:
         step.lead = ""
-        draw_step(step, show_figure=False)
+        draw_step(step, show_figure=False, stacked=True)
     if step.figure is not None:
         right.plotly_chart(step.figure, key="story_you_map", config={"displaylogo": False})
 

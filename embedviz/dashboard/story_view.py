@@ -15,11 +15,12 @@ __all__ = ["draw", "model_or_prepare", "navigation", "read_story", "stepper"]
 # ---------------------------------------------------------------- stepper and navigation
 
 def stepper(s: Story) -> None:
-    st.segmented_control("Step", list(range(1, N_STEPS + 1)), key="story_stepper", default=s.step,
+    st.session_state.setdefault("story_stepper", s.step)
+    st.segmented_control("Step", list(range(1, N_STEPS + 1)), key="story_stepper",
                          format_func=lambda n: f"{n} · {steps.SHORT_TITLES[n - 1]}", label_visibility="collapsed",
                          on_change=_stepper_changed)
     st.caption(f"Step {s.step} of {N_STEPS}")
-    st.title(steps.STEP_TITLES[s.step - 1])
+    st.title(steps.STEP_TITLES[s.step - 1], anchor=False)
 
 
 def _stepper_changed() -> None:
