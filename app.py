@@ -27,7 +27,7 @@ st.markdown(f"#### Data set in use: {md(data.name)}")
 b, c, d = st.columns(3)
 b.metric("People" if presenting else "Users", f"{matrix.n_users:,}")
 c.metric("Items", f"{matrix.n_items:,}")
-d.metric("Interactions", f"{matrix.nnz:,}")
+d.metric("Choices" if presenting else "Interactions", f"{matrix.nnz:,}")
 
 trained = state.active_model()
 if trained is not None and not presenting:
@@ -37,8 +37,8 @@ if trained is not None and not presenting:
         st.success(f"Model in use: **{md(trained.name)}** — NDCG@10 {ndcg:.3f} on held-out interactions "
                    f"(popularity baseline {base:.3f}).", icon=":material/check_circle:")
 
-if presenting:
-    st.page_link(STORY.path, label="**Start the story**", icon=":material/play_arrow:")
+if presenting and st.button("Start the story", type="primary", icon=":material/play_arrow:", key="start_story"):
+    st.switch_page(STORY.path)
 
 st.markdown("#### Where to go")
 steps = [page for page in menu(presenting) if page.path != "app.py" and not (presenting and page == STORY)]

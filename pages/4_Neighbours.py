@@ -13,24 +13,20 @@ from embedviz.viz import plots
 data = setup_page("Neighbours", ":material/hub:")
 trained = require_model()
 space = services.model_space(data, trained, "Items")
-presenting = state.presenting()
-st.title("What is close?" if presenting else "Neighbours")
-st.caption("“Close” is a choice: by direction (the same people like them, however many) or by distance (and "
-           "about as many people, too)." if presenting else
-           "“Close” is a choice. **Cosine** compares direction only; **euclidean** distance also counts vector "
+if state.presenting():    # an audience: plain words and full titles, no statistics (this ends the page)
+    view.present_page(space, links.read(("item",)).get("item"))
+st.title("Neighbours")
+st.caption("“Close” is a choice. **Cosine** compares direction only; **euclidean** distance also counts vector "
            "length; the **dot product** — what recommendation scores use — rewards long vectors.")
 
 params = links.read(("query", "item", "user", "k", "normalise"))
 top = st.columns([1, 3, 1, 1])
-mode, k, normalise = "Item", int(params.get("k", 10)), params.get("normalise") == "1"
-if presenting:
-    top = [None, st.container(), None, None]
-else:
-    mode = top[0].radio("Query", ["Item", "User"], horizontal=True, index=1 if params.get("query") == "user" else 0,
-                        key="nb_mode")
-    k = top[2].number_input("k", 3, 50, k, help="How many neighbours per list.", key="nb_k")
-    normalise = top[3].toggle("Normalise", value=normalise, key="nb_normalise",
-                              help="Scale every vector to length 1. Then cosine and euclidean rank identically.")
+mode = top[0].radio("Query", ["Item", "User"], horizontal=True, index=1 if params.get("query") == "user" else 0,
+                    key="nb_mode")
+k = top[2].number_input("k", 3, 50, int(params.get("k", 10)), help="How many neighbours per list.", key="nb_k")
+normalise = top[3].toggle("Normalise", value=params.get("normalise") == "1",
+                          help="Scale every vector to length 1. Then cosine and euclidean rank identically.",
+                          key="nb_normalise")
 
 with top[1]:
     if mode == "Item":
@@ -47,10 +43,7 @@ lists = view.neighbour_lists(space, trained, mode, query, int(k), normalise, exc
 norms = np.linalg.norm(services.neighbour_index(space, normalised=normalise).vectors, axis=1)
 stats = view.statistics(lists, space.popularity, norms)
 
-st.markdown(f"#### {'Closest to' if presenting else 'Neighbours of'} **{md(label)}**")
-if presenting:
-    view.plain_lists(space, lists, query)
-    st.stop()    # the rest is for engineers: overlap statistics, scores, vector lengths
+st.markdown(f"#### Neighbours of **{md(label)}**")
 st.info(view.caption(lists, space.popularity, norms), icon=":material/lightbulb:")
 cols = st.columns(4)
 cols[0].metric("Cosine ∩ euclidean", f"{stats[('cosine', 'euclidean')]['shared']} of {len(lists['cosine'][0])}",

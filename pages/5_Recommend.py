@@ -6,6 +6,7 @@ from embedviz.analysis import recommendations as recs
 from embedviz.dashboard import links, services, state
 from embedviz.dashboard import recommend_view as view
 from embedviz.dashboard.sidebar import require_model, setup_page
+from embedviz.dashboard.story_state import showcase
 from embedviz.viz import plots, story_plots
 
 data = setup_page("Recommend", ":material/recommend:")
@@ -27,29 +28,28 @@ trained = require_model()
 params = links.read(("user", "k", "seen"))
 
 with tab_user:
-    user = view.pick_user(data, params.get("user"), presenting)
+    user = view.pick_user(data, params.get("user"), presenting, default=showcase(data, trained)[1] if presenting else 0)
     k, exclude_seen = int(params.get("k", 10)), params.get("seen", "hide") == "hide"
     if not presenting:
         left, right = st.columns(2)
         k = left.slider("How many recommendations", 5, 50, k)
         exclude_seen = right.toggle("Hide items the user already has", value=exclude_seen)
     links.write(user=data.interactions.user_ids[user], k=k, seen="hide" if exclude_seen else "show")
-    frame = view.user_recommendations(trained, data.items, user, k, exclude_seen)
-    training = trained.train or data.interactions
-    if "hit" in frame and trained.test is not None:
-        hidden, hits = trained.test.matrix[user].nnz, int((frame["hit"] == "✓").sum())
-        st.success(f"We hid {hidden} of this person's choices from the computer while it learned. **{hits}** of "
-                   f"them are in its top {k} (marked “yes”)." if presenting else
-                   f"The model never saw {hidden} of this user's interactions (held out). "
-                   f"**{hits}** of them are in its top {k} (marked ✓).", icon=":material/target:")
-    left, right = st.columns([2, 5])
-    left.markdown(f"**{'What they chose' if presenting else 'History'}** ({training.matrix[user].nnz} items)")
-    left.dataframe(recs.history_frame(training, data.items, user).drop(columns=["item", "genres"]), hide_index=True,
-                   height=420, column_config=view.HISTORY_COLUMNS)
-    right.markdown("**What we suggest** — and what in their history led to each" if presenting else
-                   "**Recommended** — and the items in the history that contribute most to each score")
-    with right:
-        view.recommendation_table(frame, presenting, height=420)
+    if presenting:
+        view.present_person(data, trained, user, k)
+    else:
+        frame = view.user_recommendations(trained, data.items, user, k, exclude_seen)
+        training = trained.train or data.interactions
+        if "hit" in frame and trained.test is not None:
+            st.success(f"The model never saw {trained.test.matrix[user].nnz} of this user's interactions (held "
+                       f"out). **{int((frame['hit'] == '✓').sum())}** of them are in its top {k} (marked ✓).",
+                       icon=":material/target:")
+        left, right = st.columns([2, 5])
+        left.markdown(f"**History** ({training.matrix[user].nnz} items in training)")
+        left.dataframe(recs.history_frame(training, data.items, user).drop(columns=["item", "genres"]),
+                       hide_index=True, height=420, column_config=view.HISTORY_COLUMNS)
+        right.markdown("**Recommended** — and the items in the history that contribute most to each score")
+        right.dataframe(frame, hide_index=True, height=420, column_config=view.RECOMMENDATION_COLUMNS)
 
 with tab_new:
     st.markdown("Pick a few things you like: the computer places you among everyone else and suggests what to try "
@@ -62,11 +62,13 @@ with tab_new:
         vector, ms = view.timed(model.fold_in, picked, values)
         frame, ms_rank = view.timed(recs.recommendation_frame, model, (picked, values), data.items, k=10,
                                     vector=vector, exclude=picked)
-        if not presenting:
-            st.caption(f"fold-in {ms:.1f} ms · scoring + reasons {ms_rank:.1f} ms")
         left, right = st.columns([3, 2])
-        with left:
-            view.recommendation_table(frame, presenting, new_user=True)
+        if presenting:
+            with left:
+                view.present_new_person(data, trained, picked, values)
+        else:
+            st.caption(f"fold-in {ms:.1f} ms · scoring + reasons {ms_rank:.1f} ms")
+            left.dataframe(frame, hide_index=True, column_config=view.RECOMMENDATION_COLUMNS)
         space = services.model_space(data, trained, "Items")
         xy = services.current_layout(space)
         where = story_plots.you_map if presenting else plots.new_user_map

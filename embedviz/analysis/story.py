@@ -74,22 +74,25 @@ def taste_clarity(train: Interactions, item_vectors: np.ndarray, genres=None) ->
 
     With genres: the share of their items that carry their most frequent genre. Without:
     the length of the mean of their items' unit vectors (1 when all point the same way).
+    Vectorised (sparse products), so a million people take a moment.
     """
-    matrix = train.matrix
-    clarity = np.zeros(matrix.shape[0])
-    genre_lists = _genre_lists(genres, matrix.shape[1])
-    use_genres = any(genre_lists)
+    import scipy.sparse as sp
+
+    chosen = train.matrix.copy()
+    chosen.data = np.ones_like(chosen.data)
+    counts = np.asarray(chosen.sum(axis=1)).ravel()
+    genre_lists = _genre_lists(genres, train.n_items)
+    names = sorted({g for gs in genre_lists for g in gs})
+    if names:
+        column = {g: n for n, g in enumerate(names)}
+        rows = [i for i, gs in enumerate(genre_lists) for _ in set(gs)]
+        cols = [column[g] for gs in genre_lists for g in set(gs)]
+        item_genre = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(train.n_items, len(names)))
+        top = (chosen @ item_genre).tocsr().max(axis=1).toarray().ravel()
+        return np.divide(top, counts, out=np.zeros(len(counts)), where=counts > 0)
     unit = normalise_rows(np.asarray(item_vectors, dtype=np.float32))
-    for user in range(matrix.shape[0]):
-        items = matrix.indices[matrix.indptr[user]:matrix.indptr[user + 1]]
-        if items.size == 0:
-            continue
-        if use_genres:
-            counts = Counter(g for i in items for g in set(genre_lists[i]))
-            clarity[user] = max(counts.values()) / items.size if counts else 0.0
-        else:
-            clarity[user] = float(np.linalg.norm(unit[items].mean(axis=0)))
-    return clarity
+    mean = np.asarray(chosen @ unit) / np.maximum(counts, 1)[:, None]
+    return np.where(counts > 0, np.linalg.norm(mean, axis=1), 0.0)
 
 
 def showcase_user(model, train: Interactions, test: Interactions, genres=None, *, k: int = 10,

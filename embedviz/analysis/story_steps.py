@@ -6,7 +6,7 @@ user text stay plain strings here; each renderer escapes them for its own medium
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -139,8 +139,12 @@ def suggestion_entries(cat: Catalogue, model, history, indices, scores, values=N
                  for i, w in zip(np.asarray(indices).tolist(), words))
 
 
-def person_step(cat: Catalogue, model, train: Interactions, user: int, person: str, k: int = 10) -> Step:
-    """Step 2: what one person liked, what we would suggest, and why."""
+def person_step(cat: Catalogue, model, train: Interactions, user: int, person: str, k: int = 10,
+                held_out: Interactions | None = None) -> Step:
+    """Step 2: what one person liked, what we would suggest, and why.
+
+    With ``held_out``, suggestions the person really chose later (hidden while learning) say so.
+    """
     history = train.matrix[user].indices
     liked = story.favourites(train, user, cat.popularity)
     taste = story.taste_sentence(story.taste(cat.genres, history), cat.nouns)
@@ -154,10 +158,14 @@ def person_step(cat: Catalogue, model, train: Interactions, user: int, person: s
         tags = [""] * len(tags)
     liked_entries = tuple(Entry(str(cat.titles[i]), cat.genre_text(i), tag=t) for i, t in zip(liked, tags))
     indices, scores = model.recommend(int(user), k=k, exclude_seen=True)
+    suggested = suggestion_entries(cat, model, int(user), indices, scores)
+    if held_out is not None:
+        later = set(held_out.matrix[int(user)].indices.tolist())
+        suggested = tuple(replace(e, tag=f"found: {person} chose it later") if int(i) in later else e
+                          for e, i in zip(suggested, indices))
     return Step(2, STEP_TITLES[1], lead, [
         Panel(heading, liked_entries, ordered=False),
-        Panel("What we would suggest next", suggestion_entries(cat, model, int(user), indices, scores),
-              "because they liked"),
+        Panel("What we would suggest next", suggested, "because they liked"),
     ], ["Each suggestion names the things in their history that pushed it up the list most."])
 
 
@@ -198,7 +206,8 @@ def check_step(cat: Catalogue, model, train: Interactions, test: Interactions, u
 YOU_MODES = ("live", "shown", "example")
 
 
-def you_step(cat: Catalogue, model, picks: list[int], *, mode: str = "live", k: int = 10, figure=None) -> Step:
+def you_step(cat: Catalogue, model, picks: list[int], *, mode: str = "live", k: int = 10, figure=None,
+             values=None) -> Step:
     """Step 4: a new person from a few picked items, placed and served at once (no retraining).
 
     ``mode``: "live" (the page: an invitation to pick), "shown" (the report: what was picked during
@@ -218,13 +227,14 @@ def you_step(cat: Catalogue, model, picks: list[int], *, mode: str = "live", k: 
     }[mode]
     if not picks:
         return Step(4, STEP_TITLES[3], lead, notes=[f"Nothing picked yet: choose a few {cat.nouns} above."])
-    vector = model.fold_in(picks)
+    vector = model.fold_in(picks, values)
     indices, scores = model.recommend_vector(vector, k=k, exclude=picks)
     who = "you" if mode == "live" else "they"
     return Step(4, STEP_TITLES[3], lead, [
         Panel(f"What {who} picked", tuple(Entry(str(cat.titles[p]), cat.genre_text(p)) for p in picks),
               ordered=False),
-        Panel("What we would suggest", suggestion_entries(cat, model, picks, indices, scores), f"because {who} picked"),
+        Panel("What we would suggest", suggestion_entries(cat, model, picks, indices, scores, values),
+              f"because {who} picked"),
     ], figure=figure)
 
 

@@ -5,14 +5,16 @@ import time
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from embedviz import workflows
-from embedviz.analysis import catalogue
+from embedviz.analysis import catalogue as items_catalogue
+from embedviz.analysis import story_steps
 from embedviz.dashboard import services, state
 from embedviz.dashboard.records import Dataset, TrainedModel
 from embedviz.dashboard.safe import md
+from embedviz.dashboard.story_render import draw_panels, draw_step
+from embedviz.dashboard.story_state import catalogue
 from embedviz.errors import DataError
 
 USER_KEY = "rec_user"
@@ -27,44 +29,30 @@ RECOMMENDATION_COLUMNS = {
     "score": st.column_config.NumberColumn("score", width=56, format="%.2f"),
     "because you liked": st.column_config.TextColumn("because you liked", width="large"),
 }
-# Present mode: words instead of symbols, how sure we are as a bar, room for full titles.
-PRESENT_COLUMNS = {
-    "rank": st.column_config.NumberColumn("place", width=48),
-    "hit": st.column_config.TextColumn("liked it later", width=90,
-                                       help="yes: this person chose it later; the computer never saw that"),
-    "title": st.column_config.TextColumn("title", width="large"),
-    "genres": st.column_config.TextColumn("kind", width="small"),
-    "score": st.column_config.ProgressColumn("how sure we are", width="small", min_value=0.0, max_value=1.0,
-                                             format=" ", help="compared with the top suggestion"),
-    "because you liked": st.column_config.TextColumn("because they liked", width="large"),
-}
 
 
-def recommendation_table(frame: pd.DataFrame, presenting: bool, *, new_user: bool = False, height: int | None = None):
-    """The recommendations as a table: as computed, or in present mode with words instead of symbols
-    and each score shown as a bar relative to the top one."""
-    config = RECOMMENDATION_COLUMNS
-    if presenting:
-        frame = frame.copy()
-        if "hit" in frame:
-            frame["hit"] = np.where(frame["hit"] == "✓", "yes", "")
-        top = float(frame["score"].max()) if len(frame) else 1.0
-        low = min(float(frame["score"].min()) if len(frame) else 0.0, 0.0)
-        frame["score"] = (frame["score"] - low) / ((top - low) or 1.0)
-        config = dict(PRESENT_COLUMNS)
-        if new_user:
-            config["because you liked"] = st.column_config.TextColumn("because you picked", width="large")
-    st.dataframe(frame, hide_index=True, height=height or "auto", column_config=config)
+def present_person(data: Dataset, trained: TrainedModel, user: int, k: int) -> None:
+    """Present mode: the story's "meet a person" for anyone — favourites, suggestions with the items
+    behind each and how strong the match is, full titles, and which ones they really chose later."""
+    train = trained.train or data.interactions
+    draw_step(story_steps.person_step(catalogue(data), trained.model, train, user,
+                                      f"Person {data.interactions.user_ids[user]}", k=k, held_out=trained.test))
 
 
-def pick_user(data: Dataset, from_link, presenting: bool = False) -> int:
+def present_new_person(data: Dataset, trained: TrainedModel, picked: list[int], values: list[float]) -> None:
+    """Present mode: suggestions for what was picked, with the picks behind each, full titles."""
+    step = story_steps.you_step(catalogue(data), trained.model, picked, values=values)
+    draw_panels(step, stacked=True)
+
+
+def pick_user(data: Dataset, from_link, presenting: bool = False, default: int = 0) -> int:
     """Searchable user picker with a 'random user' button; honours a user id from the link."""
     ids = data.interactions.user_ids
     if USER_KEY not in st.session_state:
         hits = np.flatnonzero(ids.astype(str) == str(from_link)) if from_link is not None else np.array([], int)
         if from_link is not None and len(hits) == 0:
             st.warning(f"The link asks for user {md(repr(from_link))}, who is not in the data set loaded now.")
-        st.session_state[USER_KEY] = int(hits[0]) if len(hits) else 0
+        st.session_state[USER_KEY] = int(hits[0]) if len(hits) else default
     left, right = st.columns([4, 1], vertical_alignment="bottom")
     who = "person" if presenting else "user"
     right.button(f"Random {who}", icon=":material/casino:", on_click=_random_user, args=(len(ids),))
@@ -85,7 +73,7 @@ def pick_liked_items(data: Dataset, titles: np.ndarray) -> tuple[list[int], list
                                        icon=":material/scatter_plot:"):
         chosen.extend(picked_on_explore[:20])
         st.rerun()
-    matches = catalogue.search_titles(titles, query, limit=30) if query else np.array([], dtype=int)
+    matches = items_catalogue.search_titles(titles, query, limit=30) if query else np.array([], dtype=int)
     if len(matches):
         st.selectbox("Matches", matches, format_func=lambda i: titles[i], key="new_user_match")
         st.button("Add to liked items", icon=":material/add:", on_click=_add_match, args=(chosen,))

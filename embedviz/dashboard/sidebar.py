@@ -59,7 +59,7 @@ PRESENT_STYLE = """<style>
 .stMain h2 { font-size: 2.2rem; }
 .stMain h3 { font-size: 1.8rem; }
 .stMain h4 { font-size: 1.5rem; }
-.stMain [data-testid="stMetricValue"] { font-size: 2.6rem; }
+.stMain [data-testid="stMetricValue"] [data-testid="stMarkdownContainer"] p { font-size: 2.6rem; }
 .stMain [data-testid="stMetricLabel"] p { font-size: 1.15rem; }
 .stMain [data-testid="stWidgetLabel"] p { font-size: 1.15rem; }
 .stMain button p { font-size: 1.15rem; }
@@ -102,9 +102,9 @@ def _present_toggle(presenting: bool) -> None:
 def _dataset_summary(data) -> None:
     st.caption("Data set")
     st.markdown(f"**{md(data.name)}**")
-    people = "people" if state.presenting() else "users"
+    people, events = ("people", "choices") if state.presenting() else ("users", "interactions")
     st.caption(f"{data.interactions.n_users:,} {people} · {data.interactions.n_items:,} items · "
-               f"{data.interactions.nnz:,} interactions")
+               f"{data.interactions.nnz:,} {events}")
 
 
 def _model_picker() -> None:

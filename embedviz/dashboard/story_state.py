@@ -45,13 +45,29 @@ class Story:
 
 # ---------------------------------------------------------------- defaults, cached on the model record
 
+def catalogue(data: Dataset) -> steps.Catalogue:
+    """The items and the words to speak of them ("films" for the demo, "items" otherwise)."""
+    noun, plural = nouns(data)
+    matrix = data.interactions
+    return steps.Catalogue.from_table(data.items, matrix.item_popularity(), explicit=matrix.kind == "explicit",
+                                      noun=noun, nouns=plural)
+
+
+def showcase_item(space: Space) -> int:
+    """A well-known item whose neighbours look like it (not the most popular one, a hub close to
+    everything): where the story and the Neighbours page start. Computed once per space."""
+    genres = space.table["genres"].tolist() if "genres" in space.table else None
+    return space.derived.get_or_build("showcase item", lambda: story.showcase_item(
+        space.vectors, space.popularity, genres))
+
+
 def showcase(data: Dataset, trained: TrainedModel) -> tuple[int, int, np.ndarray]:
     """(item, user, other people worth showing), computed once per model."""
     def build():
-        genres = steps.Catalogue.from_table(data.items, data.interactions.item_popularity(), explicit=True).genres
+        genres = catalogue(data).genres
         train, test = split(data, trained)
         model: Any = trained.model
-        item = story.showcase_item(model.item_factors_, train.item_popularity(), genres)
+        item = showcase_item(services.model_space(data, trained, "Items"))
         user = story.showcase_user(model, train, test, genres, k=K)
         clarity = story.taste_clarity(train, model.item_factors_, genres)
         active = train.user_activity() >= np.percentile(train.user_activity(), 50)
@@ -101,9 +117,7 @@ def read_story(data: Dataset, trained: TrainedModel) -> Story:
         for key in ("story_user", "story_item", LIKES_KEY, "story_search"):
             st.session_state.pop(key, None)
         st.session_state["story_for"] = (data.digest, trained.name)
-    noun, plural = nouns(data)
-    cat = steps.Catalogue.from_table(data.items, matrix.item_popularity(), explicit=matrix.kind == "explicit",
-                                     noun=noun, nouns=plural)
+    cat = catalogue(data)
     if STEP_KEY not in st.session_state:
         st.session_state[STEP_KEY] = _clip_step(params.get("step"))
     if LIKES_KEY not in st.session_state:
