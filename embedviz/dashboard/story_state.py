@@ -161,10 +161,15 @@ def _find(ids: np.ndarray, wanted, what: str) -> int | None:
 
 def layout(s: Story) -> tuple[np.ndarray, bool]:
     """The 2-D map (UMAP when ready, PCA meanwhile) and whether the final one is still computing."""
-    job = services.umap_job(s.space, 2)
+    return layout_of(s.space)
+
+
+def layout_of(space: Space) -> tuple[np.ndarray, bool]:
+    """A space's 2-D map (UMAP when ready, PCA meanwhile) and whether the final one is still computing."""
+    job = services.umap_job(space, 2)
     if job.status == "finished":
         return cast(np.ndarray, job.result), False
-    return services.pca_layout(s.space, 2), job.status == "running"
+    return services.pca_layout(space, 2), job.status == "running"
 
 
 def hover(s: Story) -> list[str]:

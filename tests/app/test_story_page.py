@@ -146,3 +146,20 @@ def test_a_data_set_without_a_model_is_prepared_with_one_button():
     assert not at.exception, [e.value for e in at.exception]
     assert at.title[0].value == "The catalogue as a map"
     assert any("Every dot is one of the 60 items" in m.value for m in at.markdown)
+
+
+@pytest.mark.parametrize(("path", "title"), [("pages/1_Data.py", "The data"), ("pages/2_Train.py", "Learning"),
+                                              ("pages/3_Explore.py", "The map")])
+def test_engineering_pages_have_a_plain_version_in_present_mode(path, title):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.query_params["present"] = "1"
+    at.run()
+    at.switch_page(path)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == title
+    assert not JARGON.search(shown_text(at)), JARGON.search(shown_text(at))
+    assert not at.get("file_uploader") and not at.number_input and not at.radio, "no technical controls"
+    if path.endswith("Explore.py"):
+        at.text_input(key="present_find").set_value("the").run()
+        assert not at.exception and at.selectbox[0].label == "Matches"
