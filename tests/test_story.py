@@ -160,3 +160,14 @@ def test_closeness_sentence_follows_the_numbers(direction, distance, expected):
         assert sentence.startswith("The two lists have nothing in common.")
     else:
         assert sentence.startswith("3 of the 3 appear in both lists")
+
+
+def test_showcase_item_prefers_one_where_direction_and_distance_disagree():
+    a = [[1.0, 0.0]] + [[5.0, 0.25 * k] for k in range(1, 5)] + [[0.9, 0.4 + 0.01 * k] for k in range(4)]
+    b = [[0.0, 1.0]] + [[0.05 * k, 1.0] for k in range(1, 5)]
+    vectors = np.array(a + b)
+    popularity = np.array([100] + [1] * 8 + [200] + [1] * 4)
+    genres = [["X"]] * 9 + [["Y"]] * 5
+    assert story.showcase_item(vectors, popularity, genres, candidates=2, k=4) == 0, \
+        "item 0's closest by direction (far, same way) and by distance (near, off to the side) differ"
+    assert story.showcase_item(vectors[9:], popularity[9:], genres[9:], candidates=1, k=4) == 0

@@ -29,12 +29,14 @@ def _genre_lists(genres, n: int) -> list[list[str]]:
 # ---------------------------------------------------------------- who and what the story starts from
 
 def showcase_item(vectors: np.ndarray, popularity: np.ndarray, genres=None, *, candidates: int = 30,
-                  k: int = 10) -> int:
-    """A well-known item whose nearest neighbours (by direction) look like it.
+                  k: int = 10, slack: float = 0.1) -> int:
+    """A well-known item whose nearest neighbours look like it, and where "close" visibly depends
+    on how it is measured.
 
-    Among the ``candidates`` most popular items, the one whose ``k`` cosine neighbours share
-    a genre with it most often (mean cosine similarity to them when there are no genres);
-    ties go to the more popular item.
+    Among the ``candidates`` most popular items, those whose ``k`` cosine neighbours share a genre
+    with it nearly as often as the best one does (within ``slack``; mean cosine similarity to
+    them when there are no genres) qualify; of these, the one whose neighbours by direction
+    (cosine) and by distance (euclidean) differ most, then the more popular.
 
     Parameters
     ----------
@@ -65,7 +67,14 @@ def showcase_item(vectors: np.ndarray, popularity: np.ndarray, genres=None, *, c
                               for c, row in zip(top, neighbours)])
     else:
         coherence = np.take_along_axis(similarity, neighbours, axis=1).mean(axis=1)
-    best = np.lexsort((-popularity[top], -np.round(coherence, 6)))[0]
+    vectors = np.asarray(vectors, dtype=np.float32)
+    squared = (vectors ** 2).sum(axis=1)
+    distance = squared[top, None] + squared[None, :] - 2 * (vectors[top] @ vectors.T)   # (candidates, n_items)
+    distance[np.arange(len(top)), top] = np.inf
+    by_distance = np.argsort(distance, axis=1, kind="stable")[:, :k]
+    differ = np.array([k - np.isin(a, b).sum() for a, b in zip(neighbours, by_distance)], dtype=float)
+    qualifies = coherence >= coherence.max() - slack * max(abs(coherence.max()), 1e-9)
+    best = np.lexsort((-popularity[top], -differ, ~qualifies))[0]
     return int(top[best])
 
 

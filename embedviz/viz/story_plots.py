@@ -27,14 +27,15 @@ def _hide_axes(fig: go.Figure) -> None:
     fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, title=None)
 
 
-def label_positions(xy: np.ndarray, groups: np.ndarray, *, reach: float = 0.04,
-                    per_group: int = 1) -> list[tuple[float, float, str]]:
+def label_positions(xy: np.ndarray, groups: np.ndarray, *, reach: float = 0.04, per_group: int = 1,
+                    sample: int = 2_000) -> list[tuple[float, float, str]]:
     """Where to write each group's name: on its biggest patch(es) of the map.
 
     A group of similar items can sit in several places of a 2-D map (UMAP keeps neighbourhoods,
     not the distances between them), so a label at the group's centre can sit on nothing. Each
     group's points are split into patches (points within ``reach`` x the map's size of each
     other) and the name goes on the most central point of its ``per_group`` biggest patches.
+    Big groups are judged on a random ``sample`` of their points (bounded time and memory).
     """
     from sklearn.cluster import DBSCAN
 
@@ -42,8 +43,11 @@ def label_positions(xy: np.ndarray, groups: np.ndarray, *, reach: float = 0.04,
     groups = np.asarray(groups).astype(str)
     eps = reach * float(np.linalg.norm(np.ptp(xy, axis=0)) or 1.0)
     found = []
+    rng = np.random.default_rng(0)
     for name in np.unique(groups):
         points = xy[groups == name]
+        if len(points) > sample:
+            points = points[rng.choice(len(points), sample, replace=False)]
         patches = DBSCAN(eps=eps, min_samples=1).fit_predict(points)
         ids, sizes = np.unique(patches, return_counts=True)
         for patch in ids[np.argsort(-sizes, kind="stable")[:per_group]]:
