@@ -59,7 +59,7 @@ def label_positions(xy: np.ndarray, groups: np.ndarray, *, reach: float = 0.04, 
 
 
 def catalogue_map(xy: np.ndarray, groups: np.ndarray, hover: list[str], *, star: tuple[int, str] | None = None,
-                  title: str = "", webgl: bool = True, height: int = 620) -> go.Figure:
+                  title: str = "", webgl: bool = True, height: int = 620, max_points: int = 50_000) -> go.Figure:
     """The catalogue as a map: one colour and one written label per group, an optional starred item.
 
     Parameters
@@ -74,22 +74,29 @@ def catalogue_map(xy: np.ndarray, groups: np.ndarray, hover: list[str], *, star:
         An item drawn as a large star with its label written next to it.
     webgl : bool
         WebGL (fast for many points) or SVG (for files that must open anywhere).
+    max_points : int
+        Bigger catalogues are drawn as a uniform random sample of this many points (the map's
+        shape and density stay; the star is always drawn).
     """
     groups = np.asarray(groups).astype(str)
+    shown = np.arange(len(xy))
+    if len(xy) > max_points:
+        shown = np.sort(np.random.default_rng(0).choice(len(xy), max_points, replace=False))
     names, sizes = np.unique(groups, return_counts=True)
     names = names[np.argsort(-sizes, kind="stable")]
     fig = go.Figure(layout=dict(title=dict(text=html.escape(title), x=0.01), height=height,
                                 **{**_LAYOUT, "showlegend": True},
                                 legend=dict(title=dict(text="Groups"), itemsizing="constant", font=dict(size=14))))
-    text = np.asarray(escape(hover), dtype=object)
+    text = np.empty(len(xy), dtype=object)
+    text[shown] = escape(np.asarray(hover, dtype=object)[shown])
     trace = _scatter(webgl)
     for n, name in enumerate(names):
-        rows = np.flatnonzero(groups == name)
+        rows = shown[groups[shown] == name]
         colour = PALETTE[n] if n < len(PALETTE) else OTHER_COLOUR
         fig.add_trace(trace(x=xy[rows, 0], y=xy[rows, 1], mode="markers", name=html.escape(name),
                             marker=dict(size=7, color=colour, opacity=0.75, line=dict(width=0)),
                             text=text[rows], hovertemplate="%{text}<extra></extra>"))
-    for x, y, name in label_positions(xy, groups):
+    for x, y, name in label_positions(xy[shown], groups[shown]):
         fig.add_annotation(x=x, y=y, text=html.escape(name), showarrow=False, yshift=16,
                            font=dict(size=13, color="#212529"), bgcolor="rgba(255,255,255,0.75)", borderpad=2)
     if star is not None:
