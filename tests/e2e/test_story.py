@@ -38,6 +38,7 @@ def assert_plain(page, where: str) -> None:
 def fitted_screenshot(page, path: Path) -> Path:
     """The whole page, as tall as its content (Streamlit scrolls inside its own container)."""
     height = page.evaluate("() => document.querySelector('[data-testid=\"stMainBlockContainer\"]').scrollHeight")
+    page.mouse.move(1, 1)        # no hover effects (heading anchors, tooltips) in the picture
     page.set_viewport_size({"width": VIEWPORT["width"], "height": min(max(int(height) + 40, 800), 2400)})
     page.wait_for_timeout(600)   # Plotly re-lays out to the new size
     page.screenshot(path=str(path))
