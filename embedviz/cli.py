@@ -3,6 +3,7 @@
     python -m embedviz train ratings.csv --items movies.csv --out model.npz
     python -m embedviz recommend model.npz --user 42 -k 10
     python -m embedviz export model.npz --what items --out item_embeddings.parquet
+    python -m embedviz train ratings.parquet --engine spark --master spark://host:7077 --out model_dir/
 
 A model file written by ``train`` opens in the app (Recommend page → Save · load · export).
 """
@@ -23,22 +24,28 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     train = commands.add_parser("train", help="train a model on an interactions file and save it")
-    train.add_argument("interactions", type=Path)
+    train.add_argument("interactions", type=str,
+                       help="file (with --engine spark: a file, folder, glob or URI Spark reads)")
     train.add_argument("--items", type=Path, help="item metadata file (titles, genres)")
     train.add_argument("--model", choices=[spec.cli_name for spec in MODELS.values()],
                        default=next(iter(MODELS.values())).cli_name)
     train.add_argument("--iterations", type=int, help="training steps: " + ", ".join(
         f"{spec.steps_param} of {spec.cli_name}" for spec in MODELS.values()))
     _add_model_parameters(train)
-    train.add_argument("--out", type=Path, required=True, help="model file to write (.npz)")
+    train.add_argument("--out", type=str, required=True,
+                       help="model file to write (.npz); with --engine spark an output folder or URI")
+    train.add_argument("--engine", choices=("local", "spark"), default="local",
+                       help="spark: Spark MLlib's ALS with the WALS parameters translated (docs/scale.md)")
+    train.add_argument("--master", help="Spark master URL (--engine spark; default local[*])")
+    train.add_argument("--conf", action="append", metavar="KEY=VALUE", help="Spark setting, repeatable")
 
     recommend = commands.add_parser("recommend", help="top-k recommendations for one user")
-    recommend.add_argument("model", type=Path)
+    recommend.add_argument("model", type=Path, help="a .npz model, or a --engine spark output folder / .zip")
     recommend.add_argument("--user", required=True, help="user id as in the data")
     recommend.add_argument("-k", type=int, default=10)
 
     export = commands.add_parser("export", help="export embeddings or everyone's recommendations")
-    export.add_argument("model", type=Path)
+    export.add_argument("model", type=Path, help="a .npz model, or a --engine spark output folder / .zip")
     export.add_argument("--what", choices=EXPORTS, default="items")
     export.add_argument("--out", type=Path, required=True, help=".csv or .parquet")
     export.add_argument("-k", type=int, default=10)
@@ -84,13 +91,21 @@ def model_params(args: argparse.Namespace) -> tuple[str, dict]:
 
 
 def train(args) -> int:
+    if args.engine == "spark":
+        from embedviz.spark import command
+
+        return command.train(args)
+    if args.master or args.conf:
+        raise DataError("--master and --conf need --engine spark")
+    args.interactions, args.out = Path(args.interactions), Path(args.out)
     import embedviz as ev
     from embedviz import workflows
     from embedviz.data.metadata import align_metadata
     from embedviz.data.session_io import save_session
 
-    data = ev.load_interactions(args.interactions)
-    meta = ev.load_item_metadata(args.items) if args.items else None
+    # Local files: no upload or memory limit (those protect the server from its visitors).
+    data = ev.load_interactions(args.interactions, max_bytes=None)
+    meta = ev.load_item_metadata(args.items, max_bytes=None) if args.items else None
     items = align_metadata(meta if meta is not None else _empty_meta(), data.item_ids)
     print(f"{args.interactions.name}: {data.n_users:,} users, {data.n_items:,} items, "
           f"{data.nnz:,} interactions ({data.kind})", flush=True)
@@ -124,9 +139,7 @@ def _empty_meta():
 
 def recommend(args) -> int:
     from embedviz.analysis.recommendations import recommendation_frame
-    from embedviz.data.session_io import load_session
-
-    model, data, items, _ = load_session(args.model)
+    model, data, items, _ = _open_model(args.model)
     try:
         user = data.user_index(_typed(args.user, data.user_ids))
     except KeyError:
@@ -139,9 +152,7 @@ def recommend(args) -> int:
 def export(args) -> int:
     from embedviz.analysis.recommendations import all_recommendations
     from embedviz.data.export import embeddings_frame, safe_text_frame
-    from embedviz.data.session_io import load_session
-
-    model, data, items, _ = load_session(args.model)
+    model, data, items, _ = _open_model(args.model)
     if args.what == "items":
         frame = embeddings_frame(data.item_ids, model.item_factors_, items["title"].to_numpy())
     elif args.what == "users":
@@ -154,6 +165,17 @@ def export(args) -> int:
         safe_text_frame(frame).to_csv(args.out, index=False)
     print(f"wrote {len(frame):,} rows to {args.out}")
     return 0
+
+
+def _open_model(path: Path):
+    """A saved session (.npz), or the output folder (or .zip) of ``train --engine spark``."""
+    if path.is_dir() or path.suffix.lower() == ".zip":
+        from embedviz.spark.bundle import open_spark_output
+
+        return open_spark_output(path)
+    from embedviz.data.session_io import load_session
+
+    return load_session(path, max_bytes=None)   # a local file the user named: no upload cap
 
 
 def _typed(text: str, ids):

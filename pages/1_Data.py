@@ -2,10 +2,11 @@
 import streamlit as st
 
 from embedviz.dashboard import present, state, uploads
-from embedviz.dashboard.safe import md
+from embedviz.dashboard.safe import attempt, md
 from embedviz.dashboard.sidebar import setup_page
-from embedviz.errors import DataError
 from embedviz.viz import plots
+
+UNCHANGED_DATA = "The data set in use was not changed."
 
 data = setup_page("Data", ":material/table_chart:")
 present.for_an_audience("data", data)   # present mode: the plain version of this page, then stop
@@ -26,11 +27,8 @@ with st.expander("Load your own data", expanded=False, icon=":material/upload:")
     metadata_file = right.file_uploader("Item metadata (optional)", key="upload_metadata")
     header = st.radio("First row", list(uploads.HEADER_CHOICES), horizontal=True,
                       help="Override when the header row is guessed wrong (e.g. all-text files without one).")
-    try:
-        raw = uploads.read_upload(interactions_file, "interactions", uploads.HEADER_CHOICES[header])
-    except DataError as error:
-        st.error(f"Could not read this file: {md(error)}", icon=":material/error:")
-        raw = None
+    raw = attempt(getattr(interactions_file, "name", "the file"), lambda: uploads.read_upload(
+        interactions_file, "interactions", uploads.HEADER_CHOICES[header]), UNCHANGED_DATA)
     if raw is not None:
         st.markdown(f"**{md(raw.name)}** — first rows as read:")
         st.dataframe(uploads.preview(raw.frame), hide_index=True)
@@ -46,11 +44,9 @@ with st.expander("Load your own data", expanded=False, icon=":material/upload:")
             kind = cols[4].selectbox("Feedback type", list(uploads.KIND_CHOICES))
             load = st.form_submit_button("Use this data set", type="primary", icon=":material/check:")
         if load:
-            try:
-                new = uploads.build_dataset(raw, mapping, uploads.KIND_CHOICES[kind], metadata_file)
-            except DataError as error:
-                st.error(f"{md(error)}\n\nThe data set in use was not changed.", icon=":material/error:")
-            else:
+            new = attempt(raw.name, lambda: uploads.build_dataset(raw, mapping, uploads.KIND_CHOICES[kind],
+                                                                  metadata_file), UNCHANGED_DATA)
+            if new is not None:
                 state.set_dataset(new)
                 state.flash(f"Loaded {md(new.name)}: {new.interactions.n_users:,} users, {new.interactions.n_items:,} "
                             f"items. Train a model on it on the Train page.")

@@ -50,6 +50,16 @@ def show_job() -> None:
         st.plotly_chart(plots.loss_curve(history, job.total))
     if job.status == "failed":
         st.error(f"Training failed: {md(job.error)}", icon=":material/error:")
+    elif state.partial_model_waiting("train"):
+        st.warning(f"Cancelled after {done} of {job.total} {job.unit}s. Keep the partly trained model? It would be "
+                   "marked “partial”; the model in use does not change unless you keep it.", icon=":material/pause:")
+        keep, drop = st.columns(2)
+        if keep.button("Keep it (partial)", key="keep_partial", icon=":material/save:"):
+            state.keep_partial_model("train")
+            st.rerun()
+        if drop.button("Discard it", key="discard_partial", icon=":material/delete:"):
+            state.discard_job("train")
+            st.rerun()
     elif state.keep_finished_model("train"):
         st.rerun()
 

@@ -4,9 +4,8 @@ import streamlit as st
 
 from embedviz.analysis import catalogue
 from embedviz.dashboard import explore, present, services
-from embedviz.dashboard.safe import md
+from embedviz.dashboard.safe import attempt, md
 from embedviz.dashboard.sidebar import require_model, setup_page
-from embedviz.errors import DataError
 from embedviz.viz import plots
 
 MAX_POINTS = 100_000
@@ -22,13 +21,13 @@ with st.expander("Open embeddings trained elsewhere", icon=":material/upload:"):
     st.caption("Vectors as `.npy`, `.npz`, `.csv`/`.tsv` (TensorFlow Projector's vectors.tsv) or Parquet, "
                "plus an optional metadata file with one row per vector (Projector's metadata.tsv).")
     left, right = st.columns(2)
-    vectors_file = left.file_uploader("Vectors", type=["npy", "npz", "csv", "tsv", "txt", "parquet"])
-    metadata_file = right.file_uploader("Metadata (optional)", type=["csv", "tsv", "txt", "parquet"])
+    vectors_file = left.file_uploader("Vectors", type=["npy", "npz", "csv", "tsv", "txt", "parquet", "gz"],
+                                      key="upload_vectors")
+    metadata_file = right.file_uploader("Metadata (optional)", type=["csv", "tsv", "txt", "parquet", "gz"],
+                                        key="upload_vectors_metadata")
     if vectors_file is not None and st.button("Open these embeddings", type="primary"):
-        try:
-            explore.open_external(vectors_file, metadata_file)
-        except DataError as error:
-            st.error(f"{md(error)}\n\nNothing was changed.", icon=":material/error:")
+        attempt(vectors_file.name, lambda: explore.open_external(vectors_file, metadata_file),
+                "Nothing was changed: the embeddings shown before, the data set and the model in use stay.")
 
 sources = list(services.SPACES) + (["Uploaded embeddings"] if explore.external_space() else [])
 top = st.columns([3, 2, 1])

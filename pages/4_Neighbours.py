@@ -14,16 +14,17 @@ data = setup_page("Neighbours", ":material/hub:")
 trained = require_model()
 space = services.model_space(data, trained, "Items")
 if state.presenting():    # an audience: plain words and full titles, no statistics (this ends the page)
-    view.present_page(space, links.read(("item",)).get("item"))
+    view.present_page(space, links.read({"item": links.Text()}).get("item"))
 st.title("Neighbours")
 st.caption("“Close” is a choice. **Cosine** compares direction only; **euclidean** distance also counts vector "
            "length; the **dot product** — what recommendation scores use — rewards long vectors.")
 
-params = links.read(("query", "item", "user", "k", "normalise"))
+params = links.read({"query": links.Choice(("item", "user")), "item": links.Text(), "user": links.Text(),
+                     "k": links.Int(3, 50), "normalise": links.Choice(("0", "1"))})
 top = st.columns([1, 3, 1, 1])
 mode = top[0].radio("Query", ["Item", "User"], horizontal=True, index=1 if params.get("query") == "user" else 0,
                     key="nb_mode")
-k = top[2].number_input("k", 3, 50, int(params.get("k", 10)), help="How many neighbours per list.", key="nb_k")
+k = top[2].number_input("k", 3, 50, params.get("k", 10), help="How many neighbours per list.", key="nb_k")
 normalise = top[3].toggle("Normalise", value=params.get("normalise") == "1",
                           help="Scale every vector to length 1. Then cosine and euclidean rank identically.",
                           key="nb_normalise")

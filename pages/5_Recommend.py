@@ -25,7 +25,7 @@ if tab_files:
             view.downloads(data, state.active_model())
 
 trained = require_model()
-params = links.read(("user", "k", "seen"))
+params = links.read({"user": links.Text(), "k": links.Int(5, 50), "seen": links.Choice(("hide", "show"))})
 
 with tab_user:
     user = view.pick_user(data, params.get("user"), presenting, default=showcase(data, trained)[1] if presenting else 0)

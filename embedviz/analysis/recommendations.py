@@ -79,17 +79,24 @@ def recommendation_frame(model, user, items: pd.DataFrame, *, k: int = 10, exclu
 
 def all_recommendations(model, data: Interactions, items: pd.DataFrame, k: int = 10,
                         batch: int = 2048) -> pd.DataFrame:
-    """Top-k for every user, long format: user, rank, item, title, score."""
+    """Top-k for every user, long format: user, rank, item, title, score.
+
+    Only real recommendations: a user with fewer than ``k`` unseen items gets fewer rows
+    (the batch query marks the missing slots with item -1 and score -inf; they are dropped).
+    """
     parts = []
     titles = items["title"].astype(str).to_numpy()
     for start in range(0, data.n_users, batch):
         users = np.arange(start, min(start + batch, data.n_users))
         indices, scores = model.recommend(users, k=k, exclude_seen=True)
+        real = (indices >= 0) & np.isfinite(scores)
+        rows, ranks = np.nonzero(real)
+        chosen = indices[real]
         parts.append(pd.DataFrame({
-            "user": np.repeat(data.user_ids[users], indices.shape[1]),
-            "rank": np.tile(np.arange(1, indices.shape[1] + 1), len(users)),
-            "item": data.item_ids[indices.ravel()],
-            "title": titles[indices.ravel()],
-            "score": scores.ravel(),
+            "user": data.user_ids[users[rows]],
+            "rank": ranks + 1,
+            "item": data.item_ids[chosen],
+            "title": titles[chosen],
+            "score": scores[real],
         }))
     return pd.concat(parts, ignore_index=True)

@@ -7,7 +7,7 @@ import streamlit as st
 
 from embedviz.analysis import catalogue
 from embedviz.analysis.metrics import METRICS
-from embedviz.dashboard import services
+from embedviz.dashboard import links, services
 from embedviz.dashboard.records import Dataset, Space, TrainedModel
 from embedviz.dashboard.safe import md
 
@@ -50,7 +50,8 @@ def _index_of(ids: np.ndarray, wanted) -> int | None:
         return None
     hits = np.flatnonzero(np.asarray(ids).astype(str) == str(wanted))
     if hits.size == 0:
-        st.warning(f"The link asks for {md(repr(wanted))}, which is not in the data set loaded now; showing a default.")
+        st.warning(f"The link asks for {md(links.shorten(wanted))}, which is not in the data set loaded now; "
+                   "showing a default.")
         return None
     return int(hits[0])
 

@@ -10,12 +10,11 @@ import streamlit as st
 from embedviz import workflows
 from embedviz.analysis import catalogue as items_catalogue
 from embedviz.analysis import story_steps
-from embedviz.dashboard import services, state
+from embedviz.dashboard import links, services, state
 from embedviz.dashboard.records import Dataset, TrainedModel
-from embedviz.dashboard.safe import md
+from embedviz.dashboard.safe import attempt, md
 from embedviz.dashboard.story_render import draw_panels, draw_step
 from embedviz.dashboard.story_state import catalogue
-from embedviz.errors import DataError
 
 USER_KEY = "rec_user"
 HISTORY_COLUMNS = {"title": st.column_config.TextColumn("title", width="medium"),
@@ -51,7 +50,8 @@ def pick_user(data: Dataset, from_link, presenting: bool = False, default: int =
     if USER_KEY not in st.session_state:
         hits = np.flatnonzero(ids.astype(str) == str(from_link)) if from_link is not None else np.array([], int)
         if from_link is not None and len(hits) == 0:
-            st.warning(f"The link asks for user {md(repr(from_link))}, who is not in the data set loaded now.")
+            st.warning(f"The link asks for user {md(links.shorten(from_link))}, who is not in the data set "
+                       "loaded now.")
         st.session_state[USER_KEY] = int(hits[0]) if len(hits) else default
     left, right = st.columns([4, 1], vertical_alignment="bottom")
     who = "person" if presenting else "user"
@@ -127,13 +127,13 @@ def new_user_position(space, xy: np.ndarray, vector: np.ndarray, k: int = 10) ->
     return xy[nearest].mean(axis=0)
 
 
-def load_session_file(uploaded) -> None:
+def load_session_file(uploaded) -> TrainedModel:
     """Replace the data set and model with a saved session; on error nothing changes."""
     from embedviz.data.session_io import load_session
     from embedviz.data.sources import digest_bytes
 
     content = uploaded.getvalue()
-    model, interactions, items, name = load_session(content)
+    model, interactions, items, name = load_session(content, name=uploaded.name)
     train, test = workflows.evaluation_split(interactions)   # the split the app trains on
     data = Dataset(f"{name} (from {uploaded.name})", interactions, items.reset_index(drop=True),
                    digest_bytes(content))
@@ -142,6 +142,7 @@ def load_session_file(uploaded) -> None:
                            train=train, test=test)
     state.set_dataset(data)
     state.add_model(trained)
+    return trained
 
 
 def open_saved_model() -> None:
@@ -179,10 +180,7 @@ def downloads(data: Dataset, trained: TrainedModel) -> None:
 
 
 def safe_load_session(uploaded) -> None:
-    try:
-        load_session_file(uploaded)
-    except DataError as error:
-        st.error(f"{md(error)}\n\nThe data set and model in use were not changed.", icon=":material/error:")
-    else:
+    """`load_session_file`; a bad file gets one message and changes nothing."""
+    if attempt(uploaded.name, lambda: load_session_file(uploaded)) is not None:
         state.flash(f"Loaded {md(uploaded.name)}.")
         st.rerun()   # redraw everything, the sidebar included, for the loaded data set and model

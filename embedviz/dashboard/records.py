@@ -47,6 +47,7 @@ class TrainedModel:
     baseline_metrics: dict = field(default_factory=dict)
     train: Interactions | None = None
     test: Interactions | None = None
+    partial: bool = False        # training was cancelled before its last step and kept anyway
     derived: DerivedCache = field(default_factory=DerivedCache)   # spaces, recommendation tables
 
     @property

@@ -87,6 +87,7 @@ def setup_page(title: str, icon: str = ":material/scatter_plot:"):
             _model_picker()
         st.divider()
         _present_toggle(presenting)
+    _cache_notice()
     return data
 
 
@@ -97,6 +98,17 @@ def _present_toggle(presenting: bool) -> None:
     if on != presenting:
         state.set_presenting(on)
         st.rerun()
+
+
+def _cache_notice() -> None:
+    """Once per session: say that computed results cannot be kept on disk (a read-only folder)."""
+    from embedviz import workflows
+
+    if workflows.cache_status() == "read-only" and not st.session_state.get("ev_cache_notice"):
+        st.session_state["ev_cache_notice"] = True
+        st.toast("The cache folder cannot be written, so the demo model lives in memory only and is retrained "
+                 "when the server restarts. Everything works; set EMBEDVIZ_CACHE_DIR to a writable folder to "
+                 "keep it.", icon=":material/info:")
 
 
 def _dataset_summary(data) -> None:

@@ -22,6 +22,7 @@ N_STEPS = len(steps.STEP_TITLES)
 STEP_KEY = "story_step"
 LIKES_KEY = "story_likes"
 K = 10
+MAX_LIKES = 20       # picks a link may carry
 N_GROUPS = 10
 
 
@@ -110,7 +111,8 @@ def nouns(data: Dataset) -> tuple[str, str]:
 
 def read_story(data: Dataset, trained: TrainedModel) -> Story:
     """The story's state: from the widgets, else the link, else the defaults; written back to the link."""
-    params = links.read(("step", "user", "item", "likes"))
+    params = links.read({"step": links.Int(1, N_STEPS), "user": links.Text(), "item": links.Text(),
+                         "likes": links.Text(max_length=MAX_LIKES * links.MAX_LENGTH)})
     item, user, _ = showcase(data, trained)
     matrix = data.interactions
     if st.session_state.get("story_for") != (data.digest, trained.name):   # new data or model: start over
@@ -119,10 +121,9 @@ def read_story(data: Dataset, trained: TrainedModel) -> Story:
         st.session_state["story_for"] = (data.digest, trained.name)
     cat = catalogue(data)
     if STEP_KEY not in st.session_state:
-        st.session_state[STEP_KEY] = _clip_step(params.get("step"))
+        st.session_state[STEP_KEY] = int(params.get("step", 1))
     if LIKES_KEY not in st.session_state:
-        st.session_state[LIKES_KEY] = [i for i in (_find(matrix.item_ids, v, "title") for v in
-                                                    params.get("likes", "").split(",") if v) if i is not None]
+        st.session_state[LIKES_KEY] = _find_all(matrix.item_ids, str(params.get("likes", "")).split(",")[:MAX_LIKES])
     if "story_user" not in st.session_state:
         linked = _find(matrix.user_ids, params.get("user"), "person")
         st.session_state["story_user"] = user if linked is None else linked
@@ -139,22 +140,27 @@ def read_story(data: Dataset, trained: TrainedModel) -> Story:
     return story_
 
 
-def _clip_step(value) -> int:
-    try:
-        return int(np.clip(int(value), 1, N_STEPS))
-    except (TypeError, ValueError):
-        return 1
-
-
 def _find(ids: np.ndarray, wanted, what: str) -> int | None:
     if wanted is None:
         return None
     hits = np.flatnonzero(np.asarray(ids).astype(str) == str(wanted))
     if hits.size == 0:
-        st.warning(f"The link asks for {what} {md(repr(wanted))}, which is not in the data set loaded now; "
-                   "the story uses its own choice instead.", icon=":material/link_off:")
+        st.warning(f"The link asks for {what} {md(links.shorten(wanted))}, which is not in the data set loaded "
+                   "now; the story uses its own choice instead.", icon=":material/link_off:")
         return None
     return int(hits[0])
+
+
+def _find_all(ids: np.ndarray, wanted: list[str]) -> list[int]:
+    """Rows of the linked item ids that exist (in link order); one notice for those that don't."""
+    wanted = [w for w in wanted if w]
+    position = {str(v): n for n, v in enumerate(np.asarray(ids).tolist())}
+    found = list(dict.fromkeys(position[w] for w in wanted if w in position))
+    missing = [w for w in wanted if w not in position]
+    if missing:
+        st.warning(f"The link picks {len(missing)} title(s) not in the data set loaded now (e.g. "
+                   f"{md(links.shorten(missing[0]))}); they are left out.", icon=":material/link_off:")
+    return found
 
 
 # ---------------------------------------------------------------- the map

@@ -28,7 +28,7 @@ NO_GENRE = {"(no genres listed)", "(none)", "none", "n/a"}
 
 
 def load_item_metadata(source, *, id_col: str | None = None, name: str | None = None,
-                       max_bytes: int = DEFAULT_MAX_BYTES) -> pd.DataFrame:
+                       max_bytes: int | None = DEFAULT_MAX_BYTES) -> pd.DataFrame:
     """Read item metadata (titles, genres, anything else) indexed by item id.
 
     Parameters
@@ -39,8 +39,8 @@ def load_item_metadata(source, *, id_col: str | None = None, name: str | None = 
         Item id column; None guesses it (``movieId``, ``item_id``, ``id``... else the first).
     name : str, optional
         Display name for messages.
-    max_bytes : int
-        Size limit.
+    max_bytes : int or None
+        Size limit (None: no size or memory limit, for local files).
 
     Returns
     -------
