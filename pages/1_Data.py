@@ -2,12 +2,13 @@
 import streamlit as st
 
 from embedviz.dashboard import data_view as view
-from embedviz.dashboard import state, uploads
+from embedviz.dashboard import present, state, uploads
 from embedviz.dashboard.safe import md
 from embedviz.dashboard.sidebar import setup_page
 from embedviz.viz import plots
 
 data = setup_page("Data", ":material/table_chart:")
+present.for_an_audience("data", data)   # present mode: the plain version of this page, then stop
 st.title("Data")
 st.caption("Who interacted with what: the feedback matrix A (users × items) that the model factorizes.")
 

@@ -1,7 +1,7 @@
 """Train: fit a factorization (or tune one), watch it learn, compare held-out metrics with the baseline."""
 import streamlit as st
 
-from embedviz.dashboard import services, state
+from embedviz.dashboard import present, services, state
 from embedviz.dashboard import train_view as view
 from embedviz.dashboard.safe import md
 from embedviz.dashboard.sidebar import setup_page
@@ -9,6 +9,7 @@ from embedviz.models.registry import MODELS, unique_name
 from embedviz.viz import plots
 
 data = setup_page("Train", ":material/model_training:")
+present.for_an_audience("train", data)   # present mode: the plain version of this page, then stop
 st.title("Train")
 st.caption("Factorize A ≈ U Vᵀ: each user and item gets a vector; their dot product should reproduce the feedback.")
 jobs = state.session_jobs()

@@ -3,7 +3,7 @@ import numpy as np
 import streamlit as st
 
 from embedviz.analysis import catalogue
-from embedviz.dashboard import explore, services
+from embedviz.dashboard import explore, present, services
 from embedviz.dashboard.safe import attempt, md
 from embedviz.dashboard.sidebar import require_model, setup_page
 from embedviz.viz import plots
@@ -11,6 +11,7 @@ from embedviz.viz import plots
 MAX_POINTS = 100_000
 
 data = setup_page("Explore", ":material/scatter_plot:")
+present.for_an_audience("explore", data)   # present mode: the plain version of this page, then stop
 st.title("Explore")
 st.caption("Each point is a vector. Similar items end up close together: the layout keeps each point's nearest "
            "neighbours (by cosine similarity) nearby. Click a point to select it; the chart's toolbar has Lasso and "

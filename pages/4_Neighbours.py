@@ -13,6 +13,8 @@ from embedviz.viz import plots
 data = setup_page("Neighbours", ":material/hub:")
 trained = require_model()
 space = services.model_space(data, trained, "Items")
+if state.presenting():    # an audience: plain words and full titles, no statistics (this ends the page)
+    view.present_page(space, links.read({"item": links.Text()}).get("item"))
 st.title("Neighbours")
 st.caption("“Close” is a choice. **Cosine** compares direction only; **euclidean** distance also counts vector "
            "length; the **dot product** — what recommendation scores use — rewards long vectors.")

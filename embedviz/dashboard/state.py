@@ -146,3 +146,29 @@ def show_flash() -> None:
     message = st.session_state.pop("ev_flash", None)
     if message:
         st.success(message, icon=":material/check_circle:")
+
+
+# ---------------------------------------------------------------- present mode
+
+_PRESENT = "ev_present"
+
+
+def presenting() -> bool:
+    """True in present mode: technical controls and numbers hidden, plain words, larger type.
+
+    Switched by the sidebar toggle or by ``?present=1`` (``?present=0`` switches it off) in any
+    link; it stays on across pages for this visitor.
+    """
+    asked = st.query_params.get("present")
+    if asked in ("0", "1"):
+        st.session_state[_PRESENT] = asked == "1"
+    return bool(st.session_state.get(_PRESENT, False))
+
+
+def set_presenting(on: bool) -> None:
+    """Switch present mode, and keep the URL saying so (a copied link opens the same way)."""
+    st.session_state[_PRESENT] = bool(on)
+    if on:
+        st.query_params["present"] = "1"
+    else:
+        st.query_params.pop("present", None)
