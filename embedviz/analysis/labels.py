@@ -134,6 +134,8 @@ def place_labels(anchors: dict[int, tuple[float, float, int]], names: dict[int, 
         if not text or size < min_members or (max_labels is not None and len(placed) >= max_labels):
             continue
         width, height = label_box(text, x_span, y_span, width_px, height_px)
+        if width > x_span or height > y_span:
+            continue                    # wider than the plot: it cannot sit inside
         for dx, dy in _OFFSETS:
             cx = min(max(x + dx * width, x_range[0] + width / 2), x_range[1] - width / 2)
             cy = min(max(y + dy * height, y_range[0] + height / 2), y_range[1] - height / 2)

@@ -150,7 +150,7 @@ def points_table(space: Space, view: MapData, rows: np.ndarray, what: str) -> No
 def export_buttons(frame: pd.DataFrame, what: str) -> None:
     from embedviz.data.export import to_csv_bytes, to_parquet_bytes
 
-    left, right, _ = st.columns([1, 1, 3])
+    left, right, _ = st.columns([1.3, 1.3, 2])
     label = "selection" if what == "selection" else "points shown"
     left.download_button(f"Export {label} (CSV)", lambda: to_csv_bytes(frame), "embedviz-points.csv", "text/csv",
                          icon=":material/download:", on_click="ignore", key="export_csv")

@@ -161,6 +161,7 @@ def embedding_scatter(
     faded_label: str = "",
     x_range: tuple[float, float] | None = None,
     y_range: tuple[float, float] | None = None,
+    unit_colour: bool = False,
 ) -> go.Figure:
     """One-trace WebGL scatter of an embedding layout.
 
@@ -196,15 +197,17 @@ def embedding_scatter(
         by their neighbours rather than by the layout; ``faded_label`` names them in the legend.
     x_range, y_range : (float, float), optional
         Fixed axis ranges (label placement needs to know them).
+    unit_colour : bool
+        Numeric colours are shares: the colour scale spans 0 to 1 whatever the values.
     """
     three_d = xy.shape[1] == 3
     # dragmode is left to Streamlit: with selections on it gives click-to-select; lasso and box are in the
     # toolbar (Streamlit 1.67 turns clicks into empty selections when dragmode is "lasso").
-    fig = _figure(title, height=height,
-                  legend=dict(orientation="h", y=-0.08, itemsizing="constant"), hovermode="closest")
+    fig = _figure(title, height=height, legend=dict(orientation="h", y=-0.08, itemsizing="constant"),
+                  hovermode="closest", **({} if title else {"margin": dict(l=10, r=10, t=10, b=10)}))
     main = np.ones(len(xy), dtype=bool) if faded is None else ~np.asarray(faded, dtype=bool)
     marker, legend = _marker(None if colour is None else np.asarray(colour)[main], numeric_colour, log_colour,
-                             colour_label, category_order)
+                             colour_label, category_order, unit_colour)
     if colour is None and highlight:
         marker["color"] = OTHER_COLOUR          # grey background so the highlighted groups stand out
     if sizes is not None:
@@ -237,8 +240,9 @@ def embedding_scatter(
     for x, y, text in labels or []:
         fig.add_annotation(x=x, y=y, text=html.escape(text), showarrow=False, font=dict(size=13, color="#212529"),
                            bgcolor="rgba(255,255,255,0.75)", borderpad=2)
-    fig.update_xaxes(showticklabels=False, title=None, zeroline=False, range=x_range)
-    fig.update_yaxes(showticklabels=False, title=None, zeroline=False, range=y_range)
+    # No grid: a layout's axes mean nothing, only distances do.
+    fig.update_xaxes(showticklabels=False, title=None, zeroline=False, showgrid=False, range=x_range)
+    fig.update_yaxes(showticklabels=False, title=None, zeroline=False, showgrid=False, range=y_range)
     return fig
 
 
@@ -259,7 +263,8 @@ def _add_lines(fig, segments: np.ndarray, name: str, colour: str, three_d: bool)
         fig.add_trace(go.Scattergl(x=coords[0], y=coords[1], **style))
 
 
-def _marker(colour, numeric: bool, log: bool, label: str, order: list[str] | None = None) -> tuple[dict, dict]:
+def _marker(colour, numeric: bool, log: bool, label: str, order: list[str] | None = None,
+            unit_range: bool = False) -> tuple[dict, dict]:
     """Marker dict for the single trace, plus legend entries for categorical colours."""
     marker = dict(size=5, opacity=0.8, line=dict(width=0))
     if colour is None:
@@ -267,8 +272,12 @@ def _marker(colour, numeric: bool, log: bool, label: str, order: list[str] | Non
         return marker, {}
     if numeric:
         values = np.asarray(colour, dtype=float)
+        title = f"{label} (log₁₀)" if log else label
         marker.update(color=np.log10(np.maximum(values, 1)) if log else values, colorscale="Viridis",
-                      showscale=True, colorbar=dict(title=f"{label} (log₁₀)" if log else label, thickness=12))
+                      showscale=True, colorbar=dict(title=dict(text=html.escape(title), side="right"), thickness=12,
+                                                    len=0.85))
+        if unit_range:
+            marker.update(cmin=0.0, cmax=1.0)
         return marker, {}
     categories, codes = np.unique(np.asarray(colour, dtype=str), return_inverse=True)
     if order is not None:    # a fixed order: colours do not depend on which points are drawn
