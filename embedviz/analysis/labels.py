@@ -75,7 +75,10 @@ def group_anchors(xy, groups, *, grid: int = ANCHOR_GRID) -> dict[int, tuple[flo
         members = labels == group
         counts = np.zeros((grid + 2, grid + 2))
         np.add.at(counts, (cells[members, 0] + 1, cells[members, 1] + 1), 1)
-        block = sum(np.roll(np.roll(counts, dx, 0), dy, 1) for dx in (-1, 0, 1) for dy in (-1, 0, 1))
+        block = np.zeros_like(counts)
+        for dx in (-1, 0, 1):
+            for dy in (-1, 0, 1):
+                block += np.roll(np.roll(counts, dx, 0), dy, 1)
         cx, cy = np.unravel_index(int(np.argmax(block)), block.shape)
         near = members.copy()
         near[members] = (np.abs(cells[members, 0] + 1 - cx) <= 1) & (np.abs(cells[members, 1] + 1 - cy) <= 1)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import Final
 
 import numpy as np
 import pandas as pd
@@ -31,7 +32,7 @@ MAP_HEIGHT = 640
 LABEL_AREA_PX = (560, 520)
 NEIGHBOURS_K = 10
 LIST_METRICS = ("cosine", "euclidean")
-BIND = "query-params"
+BIND: Final = "query-params"
 
 
 @dataclass(frozen=True)
@@ -113,8 +114,9 @@ def _open_upload(vectors_file, metadata_file) -> None:
 
 
 def _space_for(data: Dataset, trained, source: str) -> Space:
-    if source == UPLOADED:
-        return explore.external_space()
+    external = explore.external_space()
+    if source == UPLOADED and external is not None:
+        return external
     if trained is None:
         st.info("Nothing to show yet. Train a model on the **Train** page, or open embeddings trained elsewhere "
                 "in the **Data** menu above.")

@@ -20,8 +20,10 @@ class Job:
     ends up in `job.error` (message) and `job.status == "failed"`.
     """
 
-    def __init__(self, name: str, work: Callable[[Job], object], total: int = 1, unit: str = "step"):
+    def __init__(self, name: str, work: Callable[[Job], object], total: int = 1, unit: str = "step",
+                 size: int | None = None):
         self.name = name
+        self.size = size                  # how much there is to do (e.g. rows to lay out), for estimates
         self.unit = unit                  # what one of ``total`` is called ("iteration", "epoch")
         self.total = max(1, total)
         self.done = 0

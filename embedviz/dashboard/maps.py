@@ -97,9 +97,8 @@ def _start(space: Space, request: LayoutRequest) -> Job:
             _rate["umap"] = len(rows) / max(result.seconds, 1e-3)
         return result
 
-    job = Job(f"{request.method.upper()} layout of {len(rows):,} points", work, total=1000, unit="‰")
-    job.rows = len(rows)   # type: ignore[attr-defined]  (for the estimate)
-    return job
+    return Job(f"{request.method.upper()} layout of {len(rows):,} points", work, total=1000, unit="‰",
+               size=len(rows))
 
 
 def estimate_seconds_left(job: Job) -> float | None:
@@ -110,7 +109,7 @@ def estimate_seconds_left(job: Job) -> float | None:
     fraction = job.fraction
     if fraction >= _STAGES["layout"][0] + 0.05:
         return job.elapsed * (1 - fraction) / fraction
-    rows = getattr(job, "rows", None)
+    rows = job.size
     if not rows:
         return None
     return max(rows / _rate["umap"] - job.elapsed, 1.0)

@@ -42,8 +42,9 @@ def pick_space(data: Dataset, trained: TrainedModel | None, from_link) -> tuple[
     elif from_link == "uploaded" and choice != UPLOADED:
         st.warning("The link is for uploaded embeddings, which live only in the session that uploaded them; "
                    "showing the model's items.")
-    if choice == UPLOADED:
+    if choice == UPLOADED and external is not None:
         return external, True
+    assert trained is not None   # require_model() stopped the page otherwise
     return services.model_space(data, trained, "Items"), False
 
 

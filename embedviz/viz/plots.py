@@ -237,8 +237,8 @@ def embedding_scatter(
         size = 8 + 3 * (len(groups) - n)
         _add_highlight(fig, xy, mask, name, HIGHLIGHT_COLOURS.get(name, PALETTE[(n + 1) % len(PALETTE)]), three_d,
                        size)
-    for x, y, text in labels or []:
-        fig.add_annotation(x=x, y=y, text=html.escape(text), showarrow=False, font=dict(size=13, color="#212529"),
+    for x, y, label_text in labels or []:
+        fig.add_annotation(x=x, y=y, text=html.escape(label_text), showarrow=False, font=dict(size=13, color="#212529"),
                            bgcolor="rgba(255,255,255,0.75)", borderpad=2)
     # No grid: a layout's axes mean nothing, only distances do.
     fig.update_xaxes(showticklabels=False, title=None, zeroline=False, showgrid=False, range=x_range)
@@ -252,9 +252,10 @@ def _add_lines(fig, segments: np.ndarray, name: str, colour: str, three_d: bool)
     if segments.size == 0:
         return
     dims = segments.shape[2]
-    coords = [np.column_stack([segments[:, 0, d], segments[:, 1, d], np.full(len(segments), np.nan)]).ravel()
-              for d in range(dims)]
-    coords = [np.where(np.isnan(c), None, c) for c in coords]
+    coords = []
+    for d in range(dims):
+        values = np.column_stack([segments[:, 0, d], segments[:, 1, d], np.full(len(segments), np.nan)]).ravel()
+        coords.append([None if np.isnan(v) else float(v) for v in values])   # None: a gap between segments
     style = dict(mode="lines", line=dict(color=colour, width=1.6), opacity=0.75, hoverinfo="skip",
                  name=f"{html.escape(name)}: lines to true neighbours", showlegend=False)
     if three_d:
@@ -284,18 +285,18 @@ def _marker(colour, numeric: bool, log: bool, label: str, order: list[str] | Non
         position = {c: i for i, c in enumerate(order)}
         fixed = np.array([position.get(c, len(position)) for c in categories])
         rank = np.minimum(fixed, len(PALETTE))
-        order = np.argsort(fixed, kind="stable")
+        drawing = np.argsort(fixed, kind="stable")
     else:                    # most common categories get the first colours
-        order = np.argsort(-np.bincount(codes), kind="stable")
-        rank = np.empty_like(order)
-        rank[order] = np.minimum(np.arange(len(order)), len(PALETTE))   # beyond the palette: "other"
+        drawing = np.argsort(-np.bincount(codes), kind="stable")
+        rank = np.empty_like(drawing)
+        rank[drawing] = np.minimum(np.arange(len(drawing)), len(PALETTE))   # beyond the palette: "other"
     colours = (PALETTE + [OTHER_COLOUR])[: rank.max() + 1]
     # Numbers on a stepped colour scale rather than a colour string per point: Plotly validates
     # every string (2.2 s for 100k points; 0.2 s this way).
     k = len(colours)
     marker.update(color=rank[codes], cmin=-0.5, cmax=k - 0.5, showscale=False,
                   colorscale=[[(i + step) / k, c] for i, c in enumerate(colours) for step in (0, 1)])
-    legend = {html.escape(str(categories[i])): colours[rank[i]] for i in order if rank[i] < len(PALETTE)}
+    legend = {html.escape(str(categories[i])): colours[rank[i]] for i in drawing if rank[i] < len(PALETTE)}
     if (rank >= len(PALETTE)).any():
         legend["other"] = OTHER_COLOUR
     return marker, legend
