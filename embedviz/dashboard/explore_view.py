@@ -310,6 +310,11 @@ LIST_COLUMNS = {
 
 def side_panel(space: Space, view: MapData, picked, source: str) -> None:
     """The focus's neighbours (cosine, euclidean) and how many the map keeps; or the selection; or a hint."""
+    with st.container(key="explore_side"):
+        _side_panel(space, view, picked, source)
+
+
+def _side_panel(space: Space, view: MapData, picked, source: str) -> None:
     if picked.focus is None:
         _no_focus(space, picked)
         return
@@ -333,8 +338,9 @@ def side_panel(space: Space, view: MapData, picked, source: str) -> None:
                     "Distance between the vectors (0 = same)")
         table = pd.DataFrame({"": ["●" if r in both else "" for r in rows], "score": scores,
                               "title": space.titles[rows]})
-        st.dataframe(table, hide_index=True, column_config=LIST_COLUMNS, row_height=24,
-                     height=38 + 24 * len(table), key=f"explore_list_{metric}")
+        with st.container(key=f"explore_list_{metric}"):
+            st.dataframe(table, hide_index=True, column_config=LIST_COLUMNS, row_height=24,
+                         height=38 + 24 * len(table))
     st.page_link("pages/4_Neighbours.py", label="All three metrics side by side", icon=":material/hub:",
                  query_params={"item": str(space.ids[focus]), **({"space": "uploaded"} if source == UPLOADED else {})})
     st.button("Clear", icon=":material/close:", key="explore_clear_focus", on_click=explore.clear_pick, args=(space,))
