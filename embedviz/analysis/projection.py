@@ -32,6 +32,8 @@ MIN_UMAP_ROWS = 16
 PCA_FIT_ROWS = 20_000
 # Rows placed per step on the sampling path (progress is reported between steps).
 TRANSFORM_CHUNK = 50_000
+# Rows checked / projected per block, so big (memory-mapped) inputs are never copied whole.
+CHUNK_ROWS = 65_536
 
 
 @dataclass(frozen=True)
@@ -79,8 +81,8 @@ def _check_inputs(vectors, method, n_components, metric, n_neighbors, min_dist) 
         )
     if not np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.complexfloating):
         raise ValueError(f"vectors must be real numbers, got dtype {x.dtype}")
-    x = np.ascontiguousarray(x, dtype=np.float32)
-    if not np.isfinite(x).all():
+    x = np.ascontiguousarray(x, dtype=np.float32)    # no copy for float32 (a memory-mapped file stays mapped)
+    if not all(np.isfinite(x[s:s + CHUNK_ROWS]).all() for s in range(0, len(x), CHUNK_ROWS)):
         raise ValueError("vectors must be finite, found NaN or inf")
     if method not in METHODS:
         raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
@@ -119,24 +121,32 @@ def default_n_epochs(n_rows: int) -> int:
 # ----------------------------------------------------------------------------- PCA
 
 
-def _pca(x: np.ndarray, n_components: int, random_state) -> np.ndarray:
+def _pca(x: np.ndarray, n_components: int, random_state, unit: bool = False) -> np.ndarray:
     """Principal components of ``x`` (n, d) -> (n, n_components) float32.
 
     Axes come from a centred SVD of at most `PCA_FIT_ROWS` rows; components
     beyond the rank are zero. Signs are fixed (largest loading positive) so a
-    layout does not flip between runs.
+    layout does not flip between runs. With ``unit`` the rows are scaled to
+    length 1 first. Rows are projected a block at a time (a 1M-row input
+    needs no copy of itself).
     """
+    def prepared(rows: np.ndarray) -> np.ndarray:
+        return normalise_rows(rows) if unit else rows
+
     n, d = x.shape
     fit_rows = x
     if n > PCA_FIT_ROWS:
         rng = np.random.default_rng(random_state if random_state is not None else 0)
         fit_rows = x[np.sort(rng.choice(n, PCA_FIT_ROWS, replace=False))]
+    fit_rows = prepared(np.asarray(fit_rows))
     mean = fit_rows.mean(axis=0, dtype=np.float64)
     _, _, vt = np.linalg.svd(fit_rows.astype(np.float64) - mean, full_matrices=False)
     axes = vt[:n_components]
     axes *= np.sign(axes[np.arange(len(axes)), np.abs(axes).argmax(axis=1)])[:, None]
     out = np.zeros((n, n_components), np.float32)
-    out[:, : len(axes)] = (x - mean.astype(np.float32)) @ axes.T.astype(np.float32)
+    axes32, shift = axes.T.astype(np.float32), (mean @ axes.T).astype(np.float32)
+    for start in range(0, n, CHUNK_ROWS):
+        out[start:start + CHUNK_ROWS, : len(axes)] = prepared(np.asarray(x[start:start + CHUNK_ROWS])) @ axes32 - shift
     return out
 
 
@@ -402,7 +412,7 @@ def project(
     tiny = method == "umap" and n < MIN_UMAP_ROWS
     n_fitted, used_knn, k = n, False, None
     if method == "pca" or tiny:
-        xy = _pca(normalise_rows(x) if metric == "cosine" else x, n_components, random_state)
+        xy = _pca(x, n_components, random_state, unit=metric == "cosine")
     else:
         enable_umap_caching()
         n_fitted = min(n, sample_above)

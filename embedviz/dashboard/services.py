@@ -114,11 +114,35 @@ def pca_layout(space: Space, dims: int) -> np.ndarray:
         ("pca", dims), lambda: ev.project(space.vectors, method="pca", n_components=dims))
 
 
-def umap_job(space: Space, dims: int) -> Job:
-    """UMAP layout computed in the worker process, started once per (space, dims)."""
-    vectors = space.vectors
-    return space.derived.get_or_build(("umap", dims), lambda: Job(f"UMAP {dims}-D", lambda job: workers.run(
-        ev.project, vectors, method="umap", n_components=dims, random_state=0)))
+# Up to this many rows UMAP is seeded (reproducible; umap-learn then uses one thread); above, it
+# uses every core unless a reproducible layout is asked for.
+SEEDED_UMAP_ROWS = 50_000
+# Progress of a layout over its stages: share of the total time each takes (roughly, at 200k rows).
+_STAGES = {"neighbours": (0.0, 0.3), "layout": (0.3, 0.85), "transform": (0.85, 1.0), "done": (1.0, 1.0)}
+
+
+def umap_job(space: Space, dims: int, reproducible: bool | None = None) -> Job:
+    """UMAP layout computed in the worker process, started once per (space, dims, seeding).
+
+    ``reproducible`` None means: seeded up to `SEEDED_UMAP_ROWS` rows, multithreaded above.
+    Memory-mapped vectors reach the worker as a file reference (mapped there, not copied);
+    the job's ``done`` counts per cent, and its last history entry names the stage.
+    """
+    seeded = len(space.vectors) <= SEEDED_UMAP_ROWS if reproducible is None else reproducible
+    from embedviz.data.bigfiles import mapped_reference
+
+    vectors = mapped_reference(space.vectors) or space.vectors
+
+    def work(job: Job):
+        def progress(stage: str, fraction: float) -> None:
+            low, high = _STAGES.get(stage, (0.0, 1.0))
+            job.update(int(100 * (low + (high - low) * fraction)), {"stage": stage, "fraction": fraction})
+
+        return workers.run(workers.project_shared, vectors, method="umap", n_components=dims,
+                           random_state=0 if seeded else None, progress=progress)
+
+    key = ("umap", dims) if seeded == (len(space.vectors) <= SEEDED_UMAP_ROWS) else ("umap", dims, seeded)
+    return space.derived.get_or_build(key, lambda: Job(f"UMAP {dims}-D", work, total=100, unit="%"))
 
 
 def current_layout(space: Space) -> np.ndarray:

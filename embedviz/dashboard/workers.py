@@ -46,15 +46,67 @@ def start() -> None:
     _get_pool().submit(int)
 
 
-def run(function, *args, **kwargs):
+class FileProgress:
+    """A progress callback that crosses processes: the worker writes "stage fraction" to a file
+    the server reads (picklable, unlike a queue handed to an already running pool)."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def __call__(self, stage: str, fraction: float) -> None:
+        import os
+
+        with open(self.path + ".tmp", "w") as out:
+            out.write(f"{stage} {fraction:.4f}")
+        os.replace(self.path + ".tmp", self.path)
+
+    def read(self) -> tuple[str, float] | None:
+        try:
+            with open(self.path) as source:
+                stage, fraction = source.read().split()
+            return stage, float(fraction)
+        except (OSError, ValueError):
+            return None
+
+
+def run(function, *args, progress=None, **kwargs):
     """``function(*args, **kwargs)`` in the worker; blocks, so call it from a background thread.
 
-    A crashed worker (e.g. out of memory) is replaced for the next call; this call raises.
+    With ``progress`` (a callable(stage, fraction)), ``function`` gets a ``callback=`` that
+    reports to it from the worker process, polled twice a second. A crashed worker (e.g. out of
+    memory) is replaced for the next call; this call raises.
     """
     global _pool
     try:
-        return _get_pool().submit(function, *args, **kwargs).result()
+        if progress is None:
+            return _get_pool().submit(function, *args, **kwargs).result()
+        return _run_reporting(function, args, kwargs, progress)
     except BrokenProcessPool:
         with _lock:
             _pool = None
         raise RuntimeError("the layout worker process stopped unexpectedly (out of memory?); try again") from None
+
+
+def _run_reporting(function, args, kwargs, progress):
+    import tempfile
+    from concurrent.futures import TimeoutError as FutureTimeout
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory(prefix="embedviz-progress-") as folder:
+        reporter = FileProgress(str(Path(folder) / "progress"))
+        future = _get_pool().submit(function, *args, callback=reporter, **kwargs)
+        while True:
+            try:
+                return future.result(timeout=0.5)
+            except FutureTimeout:
+                seen = reporter.read()
+                if seen is not None:
+                    progress(*seen)
+
+
+def project_shared(vectors, **kwargs):
+    """`embedviz.project` on an array or a `MappedArray` (mapped here, in the worker, not copied)."""
+    from embedviz.analysis.projection import project
+    from embedviz.data.bigfiles import MappedArray
+
+    return project(vectors.open() if isinstance(vectors, MappedArray) else vectors, **kwargs)

@@ -18,6 +18,7 @@ Python strings).
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ from embedviz.data.metadata import ID_NAMES, TITLE_NAMES
 from embedviz.errors import DataError
 from embedviz.paths import cache_dir
 
-__all__ = ["VECTOR_SUFFIXES", "VectorSet", "open_vectors", "read_metadata"]
+__all__ = ["VECTOR_SUFFIXES", "MappedArray", "VectorSet", "mapped_reference", "open_vectors", "read_metadata"]
 
 VECTOR_SUFFIXES = (".npy", ".npz", ".parquet", ".pq", ".tsv", ".txt", ".csv")
 CATEGORY_MAX = 64             # a text column with at most this many values can colour the map
@@ -114,6 +115,31 @@ class VectorSet:
         rank[order] = np.arange(len(order))
         ranked = np.where(codes >= 0, rank[np.maximum(codes, 0)], -1).astype(np.int16)
         return ranked, [str(names[i]) for i in order]
+
+
+@dataclass(frozen=True)
+class MappedArray:
+    """Where a memory-mapped array lies, small enough to send to another process (which maps the
+    same file: its pages are shared through the page cache instead of copied through a pipe)."""
+
+    path: str
+    offset: int
+    shape: tuple[int, ...]
+    dtype: str
+
+    def open(self) -> np.ndarray:
+        """The array, mapped read-only."""
+        return np.memmap(self.path, dtype=np.dtype(self.dtype), mode="r", offset=self.offset, shape=self.shape)
+
+
+def mapped_reference(array: np.ndarray) -> MappedArray | None:
+    """A `MappedArray` for a whole memory-mapped file array (not a slice of one), else None."""
+    import mmap
+
+    if isinstance(array, np.memmap) and isinstance(array.base, mmap.mmap) and array.filename \
+            and array.flags.c_contiguous:
+        return MappedArray(str(array.filename), int(array.offset), tuple(array.shape), array.dtype.str)
+    return None
 
 
 def open_vectors(path, *, metadata=None, name: str | None = None, cache: bool = True) -> VectorSet:
@@ -243,10 +269,8 @@ def _fill(blocks, shape: tuple[int, int], target: Path | None, name: str) -> tup
         sink.abort()
         raise
     if getattr(vectors, "filename", None) and target is not None:
-        try:     # a later open skips the pass over the vectors
+        with contextlib.suppress(OSError):     # a later open skips the pass over the vectors
             np.save(_norms_path(target), norms)
-        except OSError:
-            pass
     return vectors, norms
 
 

@@ -43,7 +43,7 @@ class Sink:
             try:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 self.tmp = target.with_name(f"{target.stem}.{os.getpid()}.tmp")
-                self.file = open(self.tmp, "wb")
+                self.file = open(self.tmp, "wb")  # noqa: SIM115 (closed by finish / abort)
                 self.file.write(_npy_header(shape))
                 return
             except OSError:
@@ -232,7 +232,8 @@ def npz_ids(path: Path, member: str, name: str, n: int) -> np.ndarray:
         except ValueError:
             raise DataError(f"{name}: array {member[:-4]!r} {_PICKLE}") from None
     if ids.ndim != 1 or len(ids) != n:
-        raise DataError(f"{name}: the ids have shape {ids.shape} but there are {n:,} vectors; expected one id per vector")
+        raise DataError(f"{name}: the ids have shape {ids.shape} but there are {n:,} vectors; "
+                        "expected one id per vector")
     return ids
 
 
