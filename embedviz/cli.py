@@ -3,6 +3,7 @@
     python -m embedviz train ratings.csv --items movies.csv --out model.npz
     python -m embedviz recommend model.npz --user 42 -k 10
     python -m embedviz export model.npz --what items --out item_embeddings.parquet
+    python -m embedviz explore vectors.parquet --metadata items.tsv --port 8501
 
 A model file written by ``train`` opens in the app (Recommend page → Save · load · export).
 """
@@ -42,13 +43,22 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--what", choices=EXPORTS, default="items")
     export.add_argument("--out", type=Path, required=True, help=".csv or .parquet")
     export.add_argument("-k", type=int, default=10)
+
+    explore = commands.add_parser("explore", help="open a vector file on the server and start the app with it")
+    explore.add_argument("vectors", type=Path, help=".parquet, .npy, .npz, Projector vectors.tsv, or a folder "
+                                                     "(Projector pair or Spark factors)")
+    explore.add_argument("--metadata", type=Path, help="one row per vector (Projector metadata.tsv rules)")
+    explore.add_argument("--port", type=int, default=8501)
+    explore.add_argument("--data-dir", type=Path, help="also let visitors open files inside this folder "
+                                                        "(off unless given, or EMBEDVIZ_DATA_DIR is set)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return {"train": train, "recommend": recommend, "export": export}[args.command](args)
+        commands = {"train": train, "recommend": recommend, "export": export, "explore": explore}
+        return commands[args.command](args)
     except (DataError, ValueError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -159,3 +169,22 @@ def export(args) -> int:
 def _typed(text: str, ids):
     """A command-line id as the same type as the data's ids."""
     return int(text) if ids.dtype.kind in "iu" and text.lstrip("-").isdigit() else text
+
+
+def explore(args) -> int:
+    """Open the file where it lies (memory-mapped), then serve the app with it as the default set."""
+    import os
+
+    from embedviz.dashboard import serve, served
+    from embedviz.data.server_paths import ENV_VAR, allowed_folder
+
+    if args.data_dir is not None:
+        os.environ[ENV_VAR] = str(args.data_dir)
+        allowed_folder()        # a bad folder stops here, with its message
+    print(f"opening {args.vectors} ...", flush=True)
+    opened = served.open_served(args.vectors, args.metadata, default=True)
+    data = opened.data
+    print(f"{data.name}: {data.n:,} vectors x {data.dim} in {data.seconds:.1f} s ({'; '.join(data.notes)})",
+          flush=True)
+    serve.main([f"--server.port={args.port}"])
+    return 0

@@ -3,7 +3,7 @@ import numpy as np
 import streamlit as st
 
 from embedviz.analysis import catalogue
-from embedviz.dashboard import explore, services
+from embedviz.dashboard import bigmap, explore, services
 from embedviz.dashboard.safe import md
 from embedviz.dashboard.sidebar import require_model, setup_page
 from embedviz.errors import DataError
@@ -16,6 +16,11 @@ st.title("Explore")
 st.caption("Each point is a vector. Similar items end up close together: the layout keeps each point's nearest "
            "neighbours (by cosine similarity) nearby. Click a point to select it; the chart's toolbar has Lasso and "
            "Box select for groups.")
+
+on_server = bigmap.served_choice()
+if on_server is not None:      # a file opened on the server (`python -m embedviz explore FILE`)
+    bigmap.explore_served(on_server)
+    st.stop()
 
 with st.expander("Open embeddings trained elsewhere", icon=":material/upload:"):
     st.caption("Vectors as `.npy`, `.npz`, `.csv`/`.tsv` (TensorFlow Projector's vectors.tsv) or Parquet, "

@@ -64,4 +64,4 @@ def hover_text(served: Served, rows: np.ndarray, colour: str | None) -> list[str
     if not colour or colour == "title":
         return titles
     values = served.data.table[colour].take(rows).astype(str).tolist()
-    return [f"{title}\n{colour}: {value}" for title, value in zip(titles, values)]
+    return [f"{title} · {value}" for title, value in zip(titles, values)]

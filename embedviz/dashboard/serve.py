@@ -20,11 +20,14 @@ def main(argv: list[str] | None = None) -> None:
     """Warm up, then hand over to ``streamlit run app.py`` with the given options."""
     from streamlit.web import cli
 
-    from embedviz.dashboard import services
+    from embedviz.dashboard import served, services
 
     started = time.perf_counter()
     try:
         services.warm_up_now()
+        opened = served.default_served()
+        if opened is not None:      # `python -m embedviz explore FILE`: its first view, ready
+            served.warm(opened)
     except Exception:  # serve anyway: the pages report what fails when they need it
         traceback.print_exc()
     # What is loaded now lives as long as the process: keep it out of the full garbage collection

@@ -53,7 +53,7 @@ def map_figure(xy: np.ndarray, rows: np.ndarray, hover: list[str], *, window: Wi
                       margin=dict(l=10, r=10, t=50, b=10), font=dict(size=13), hovermode="closest",
                       legend=dict(orientation="h", y=-0.04, itemsizing="constant"), uirevision=str(window))
     rows = np.asarray(rows, dtype=np.int64)
-    marker: dict = dict(size=5, opacity=0.85, line=dict(width=0), color=PALETTE[0])
+    marker: dict = dict(size=4, opacity=0.8, line=dict(width=0), color=PALETTE[0])
     if codes is not None and names:
         k = min(len(names), len(PALETTE)) + 1
         colours = PALETTE[: k - 1] + [OTHER_COLOUR]
