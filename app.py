@@ -3,7 +3,7 @@ import streamlit as st
 
 from embedviz.dashboard import state
 from embedviz.dashboard.safe import md
-from embedviz.dashboard.sidebar import setup_page
+from embedviz.dashboard.sidebar import PAGES, setup_page
 
 data = setup_page("Home", ":material/home:")
 
@@ -32,15 +32,9 @@ if trained is not None:
                    f"(popularity baseline {base:.3f}).", icon=":material/check_circle:")
 
 st.markdown("#### Where to go")
-steps = [
-    ("pages/1_Data.py", "1 · Data", "Upload interactions and item metadata, or look at the demo data."),
-    ("pages/2_Train.py", "2 · Train", "Fit WALS or gradient-descent MF and watch the loss fall."),
-    ("pages/3_Explore.py", "3 · Explore", "See the item and user vectors in a UMAP scatter; select groups."),
-    ("pages/4_Neighbours.py", "4 · Neighbours", "Compare cosine, euclidean and dot-product neighbours."),
-    ("pages/5_Recommend.py", "5 · Recommend", "Recommendations with reasons, and a new user you build live."),
-]
+steps = PAGES[1:]
 columns = st.columns(len(steps))
-for column, (path, label, text) in zip(columns, steps):
+for number, (column, page) in enumerate(zip(columns, steps), start=1):
     with column.container(border=True):
-        st.page_link(path, label=f"**{label}**")
-        st.caption(text)
+        st.page_link(page.path, label=f"**{number} · {page.label}**")
+        st.caption(page.blurb)

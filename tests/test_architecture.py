@@ -65,3 +65,87 @@ def test_markdown_escape_shows_user_text_literally():
     assert md("![x](http://e.vil/a.png) :red[boo] $x$") == (
         r"\!\[x\]\(http\://e\.vil/a\.png\) \:red\[boo\] \$x\$")
     assert md("Toy Story (1995)") == r"Toy Story \(1995\)"
+
+
+# --------------------------------------------------------------------------- structure (issue 13)
+
+CORE = [p for p in (ROOT / "embedviz").rglob("*.py") if "dashboard" not in p.parts]
+
+
+def _embedviz_imports(path: Path) -> set[str]:
+    """Full module names of every embedviz import in a file."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return {n for n in names if n.startswith("embedviz")}
+
+
+def test_core_never_imports_the_dashboard():
+    offenders = {str(p.relative_to(ROOT)): sorted(n for n in _embedviz_imports(p) if ".dashboard" in n)
+                 for p in CORE}
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_modules_stay_small():
+    sizes = {str(p.relative_to(ROOT)): len(p.read_text().splitlines())
+             for p in (ROOT / "embedviz").rglob("*.py")}
+    assert {name: n for name, n in sizes.items() if n > 500} == {}
+
+
+def test_every_page_file_is_in_the_one_menu():
+    from embedviz.dashboard.sidebar import PAGES
+
+    files = {"app.py", *(f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py"))}
+    assert files == {page.path for page in PAGES}
+
+
+def test_public_names_resolve_and_are_typed_imports():
+    import embedviz as ev
+
+    for name in ev.__all__:
+        assert getattr(ev, name) is not None, name
+    assert ev.WALS.__module__ == "embedviz.models.wals"
+
+
+def test_registry_parameters_are_constructor_parameters_with_valid_defaults():
+    import inspect
+
+    from embedviz.models.registry import MODELS
+
+    for spec in MODELS.values():
+        accepted = set(inspect.signature(spec.cls.__init__).parameters)
+        assert {p.name for p in spec.params} <= accepted, spec.name
+        assert spec.steps_param in accepted
+        spec.build()._validate_params()           # the app's defaults are valid for the class
+        assert all(p.low <= p.default <= p.high for p in spec.params)
+
+
+def test_models_saved_by_class_name_load_through_the_registry(tmp_path):
+    import numpy as np
+    import scipy.sparse as sp
+
+    from embedviz.models.persistence import load_model
+    from embedviz.models.registry import MODELS
+
+    matrix = sp.random(12, 9, density=0.4, random_state=0, format="csr", dtype=np.float32)
+    for spec in MODELS.values():
+        model = spec.cls(**spec.warmup_params[0]).fit(matrix)
+        model.save(tmp_path / f"{spec.name}.npz")
+        loaded = load_model(tmp_path / f"{spec.name}.npz")
+        assert type(loaded) is spec.cls
+        np.testing.assert_array_equal(loaded.item_factors_, model.item_factors_)
+
+
+def test_paths_work_from_an_installed_package(monkeypatch, tmp_path):
+    from embedviz import paths
+
+    assert (paths.demo_data_dir() / "demo_items.csv").is_file()
+    monkeypatch.setenv("EMBEDVIZ_CACHE_DIR", str(tmp_path))
+    assert paths.cache_dir() == tmp_path
+    monkeypatch.delenv("EMBEDVIZ_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert paths.cache_dir() == tmp_path / "xdg" / "embedviz"

@@ -4,7 +4,7 @@ import pytest
 from scipy.stats import spearmanr
 
 import embedviz.analysis._knn_kernels as kernels
-import embedviz.analysis.neighbours as nb
+import embedviz.analysis.approximate as approximate
 from embedviz.analysis.comparison import explain_difference, overlap_stats
 from embedviz.analysis.metrics import METRICS
 from embedviz.analysis.neighbours import NeighbourIndex, exact_knn_graph, nearest_neighbours
@@ -197,7 +197,7 @@ def test_dot_product_above_the_threshold_is_exact_and_reads_longest_first(monkey
     rng = np.random.default_rng(6)
     v = rng.standard_normal((5000, 8)) * rng.lognormal(0, 0.5, size=(5000, 1))
     v[100:5000:50] = v[7]                 # duplicates: ties still go to lower indices
-    monkeypatch.setattr(nb._NormPrunedDot, "first_chunk", 64)
+    monkeypatch.setattr(approximate.NormPrunedDot, "first_chunk", 64)
     exact, pruned = NeighbourIndex(v), NeighbourIndex(v, approximate_above=10)
     rows = np.r_[7, rng.choice(5000, 50, replace=False)]
     queries = np.vstack([v[:3], np.zeros((1, 8))])   # raw vectors, a zero vector too

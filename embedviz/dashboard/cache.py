@@ -36,7 +36,12 @@ class DerivedCache:
             with _LOCK:
                 if key in self._entries:     # built by another thread while we waited
                     return self._entries[key]
-            value = build()
+            try:
+                value = build()
+            except BaseException:
+                with _LOCK:
+                    self._building.pop(key, None)
+                raise
             with _LOCK:
                 self._entries[key] = value
                 while len(self._entries) > self.max_entries:

@@ -31,7 +31,7 @@ def pick_user(data: Dataset, from_link) -> int:
     """Searchable user picker with a 'random user' button; honours a user id from the link."""
     ids = data.interactions.user_ids
     if USER_KEY not in st.session_state:
-        hits = np.flatnonzero(ids.astype(str) == str(from_link)) if from_link is not None else []
+        hits = np.flatnonzero(ids.astype(str) == str(from_link)) if from_link is not None else np.array([], int)
         if from_link is not None and len(hits) == 0:
             st.warning(f"The link asks for user {md(repr(from_link))}, who is not in the data set loaded now.")
         st.session_state[USER_KEY] = int(hits[0]) if len(hits) else 0

@@ -148,7 +148,7 @@ def umap_job(space: Space, dims: int, reproducible: bool | None = None) -> Job:
 def current_layout(space: Space) -> np.ndarray:
     """The Explore page's 2-D layout: UMAP when it is ready, PCA until then."""
     job = umap_job(space, 2)
-    return job.result if job.status == "finished" else pca_layout(space, 2)
+    return job.result if job.status == "finished" and job.result is not None else pca_layout(space, 2)
 
 
 def cluster_labels(space: Space, n_clusters: int) -> tuple[np.ndarray, dict[int, str]]:
@@ -158,7 +158,7 @@ def cluster_labels(space: Space, n_clusters: int) -> tuple[np.ndarray, dict[int,
     def build() -> tuple[np.ndarray, dict[int, str]]:
         labels = cluster_embeddings(space.vectors, n_clusters=n_clusters, random_state=0)
         genres = space.table["genres"].tolist() if "genres" in space.table else None
-        names = label_clusters(labels, genres=genres, titles=space.titles, popularity=space.popularity)
+        names = label_clusters(labels, genres=genres, titles=list(space.titles), popularity=space.popularity)
         return labels, names
 
     return space.derived.get_or_build(("clusters", n_clusters), build)

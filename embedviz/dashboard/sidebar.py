@@ -1,18 +1,35 @@
 """The shared page set-up every page calls first: config, menu, data set and model in use."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import streamlit as st
 
 from embedviz.dashboard import services, state
 from embedviz.dashboard.safe import md
 
+
+@dataclass(frozen=True)
+class Page:
+    path: str
+    label: str
+    icon: str
+    blurb: str   # one line on the home page's "where to go"
+
+
+# The one list of pages: the sidebar menu and the home page's cards are drawn from it.
 PAGES = (
-    ("app.py", "Home", ":material/home:"),
-    ("pages/1_Data.py", "Data", ":material/table_chart:"),
-    ("pages/2_Train.py", "Train", ":material/model_training:"),
-    ("pages/3_Explore.py", "Explore", ":material/scatter_plot:"),
-    ("pages/4_Neighbours.py", "Neighbours", ":material/hub:"),
-    ("pages/5_Recommend.py", "Recommend", ":material/recommend:"),
+    Page("app.py", "Home", ":material/home:", "What this is and the data set in use."),
+    Page("pages/1_Data.py", "Data", ":material/table_chart:",
+         "Upload interactions and item metadata, or look at the demo data."),
+    Page("pages/2_Train.py", "Train", ":material/model_training:",
+         "Fit WALS or gradient-descent MF and watch the loss fall."),
+    Page("pages/3_Explore.py", "Explore", ":material/scatter_plot:",
+         "See the item and user vectors in a UMAP scatter; select groups."),
+    Page("pages/4_Neighbours.py", "Neighbours", ":material/hub:",
+         "Compare cosine, euclidean and dot-product neighbours."),
+    Page("pages/5_Recommend.py", "Recommend", ":material/recommend:",
+         "Recommendations with reasons, and a new user you build live."),
 )
 
 
@@ -22,8 +39,8 @@ def setup_page(title: str, icon: str = ":material/scatter_plot:"):
     services.warm_up()
     with st.sidebar:
         st.markdown("### embedviz")
-        for path, label, page_icon in PAGES:
-            st.page_link(path, label=label, icon=page_icon)
+        for page in PAGES:
+            st.page_link(page.path, label=page.label, icon=page.icon)
         st.divider()
         data = state.dataset()
         _dataset_summary(data)
@@ -46,9 +63,9 @@ def _model_picker() -> None:
         return
     names = list(available)
     active = state.active_model()
-    chosen = st.selectbox("Model in use", names, index=names.index(active.name),
-                          label_visibility="collapsed")
-    if chosen != active.name:
+    current = names.index(active.name) if active is not None else 0
+    chosen = st.selectbox("Model in use", names, index=current, label_visibility="collapsed")
+    if active is None or chosen != active.name:
         state.set_active_model(chosen)
 
 

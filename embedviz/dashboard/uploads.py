@@ -61,10 +61,11 @@ def build_dataset(raw: RawUpload, mapping: dict, kind: str | None, metadata=None
     from embedviz.data.metadata import align_metadata, load_item_metadata
 
     columns = {k: (None if v == NOT_MAPPED else v) for k, v in mapping.items()}
-    if not columns.get("user") or not columns.get("item"):
+    user_col, item_col = columns.get("user"), columns.get("item")
+    if not user_col or not item_col:
         raise DataError(f"{raw.name}: choose both a user column and an item column")
     interactions, report = interactions_from_frame(
-        raw.frame, user_col=columns["user"], item_col=columns["item"], value_col=columns.get("value"),
+        raw.frame, user_col=user_col, item_col=item_col, value_col=columns.get("value"),
         time_col=columns.get("time"), kind=kind, name=raw.name)
     digest_parts = [raw.content, repr(sorted(columns.items())).encode(), str(kind).encode()]
     if metadata is not None:

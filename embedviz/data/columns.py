@@ -9,6 +9,7 @@ import re
 
 import pandas as pd
 
+from embedviz.data.values import parse_dates
 from embedviz.errors import DataError
 
 ROLES = ("user", "item", "value", "time")
@@ -19,21 +20,28 @@ ROLE_NAMES = {
     "user": tuple(
         "userid user uid customerid customer visitorid visitor memberid member clientid client "
         "accountid account readerid reader listenerid listener viewerid viewer personid person "
-        "profileid profile buyer player rater".split()
+        "profileid profile buyer player rater "
+        # German, French, Spanish, Dutch, Italian exports
+        "kunde kundenid kundennr nutzer nutzerid benutzer benutzerid utilisateur idutilisateur "
+        "usuario idusuario cliente gebruiker klant utente".split()
     ),
     "item": tuple(
         "movieid itemid item iid productid product trackid track songid song artistid artist "
         "bookid book isbn asin sku movie filmid film showid show animeid anime gameid game "
         "articleid article videoid video recipeid recipe businessid business placeid place "
-        "courseid course contentid content".split()
+        "courseid course contentid content "
+        "artikel artikelid artikelnr produkt produktid produit idproduit producto articulo "
+        "pelicula artikelnummer prodotto".split()
     ),
     "value": tuple(
         "rating score stars star value count plays playcount listens weight quantity qty clicks "
-        "views amount grade preference frequency".split()
+        "views amount grade preference frequency "
+        "bewertung wertung punkte sterne anzahl menge note notation valoracion puntuacion "
+        "cantidad beoordeling waardering aantal voto valutazione".split()
     ),
     "time": tuple(
         "timestamp time date datetime ts unixtime epoch createdat created ratedat eventtime "
-        "when".split()
+        "when datum zeit zeitpunkt zeitstempel horodatage fecha hora tijd tijdstip data".split()
     ),
 }
 
@@ -120,8 +128,7 @@ def _looks_like_time(series: pd.Series) -> bool:
         return bool(sample.min() >= 1e8)  # epoch seconds after 1973; ratings and counts are smaller
     if pd.api.types.is_numeric_dtype(sample):
         return False
-    parsed = pd.to_datetime(sample.astype(str), format="ISO8601", errors="coerce", utc=True)
-    return bool(parsed.notna().all())
+    return parse_dates(sample)[0] is not None
 
 
 def _require_two_columns(frame: pd.DataFrame, name: str) -> None:

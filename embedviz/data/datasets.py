@@ -152,7 +152,9 @@ def _demo_items(rng, n_items, names, vocabulary) -> tuple[pd.DataFrame, np.ndarr
     share = np.array([vocabulary[g][2] for g in names])
     main = rng.choice(len(names), size=n_items, p=share / share.sum())
     membership = np.zeros((n_items, len(names) * STYLES_PER_GENRE))
-    titles, genre_strings, seen = [], [], set()
+    titles: list[str] = []
+    genre_strings: list[str] = []
+    seen: set[str] = set()
     for i, g in enumerate(main):
         adjectives, nouns, _, related = vocabulary[names[g]]
         extra = [r for r in related if rng.random() < 0.35][:2]

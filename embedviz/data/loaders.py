@@ -172,8 +172,9 @@ def _report(frame: pd.DataFrame, data: Interactions, mapping: dict, *, name: str
     report = LoadReport(
         source=name, rows_read=rows, rows_used=rows, duplicates_combined=rows - data.nnz,
         kind=data.kind, kind_detected=kind_detected, columns=dict(mapping), guessed=list(guessed),
-        format=info and info.format, delimiter=info and info.delimiter,
-        encoding=info and info.encoding, had_header=info and info.had_header, time_unit=time_unit,
+        format=info.format if info else None, delimiter=info.delimiter if info else None,
+        encoding=info.encoding if info else None, had_header=info.had_header if info else None,
+        time_unit=time_unit,
     )
     report.notes = [*_reading_notes(info, rows), _columns_note(mapping, guessed),
                     _kind_note(data.kind, kind_detected, values), _duplicates_note(report),

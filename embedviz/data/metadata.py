@@ -58,7 +58,7 @@ def load_item_metadata(source, *, id_col: str | None = None, name: str | None = 
     ids = id_values(frame[id_col], "item", id_col, name=name, where=locator(frame))
     info: TableInfo | None = frame.attrs.get("table_info")
     rest = frame.drop(columns=[id_col])
-    meta = item_table(rest, ids, delimiter=info and info.delimiter)
+    meta = item_table(rest, ids, delimiter=info.delimiter if info else None)
     meta.index.name = id_col
     title_col, genre_col = metadata_columns(rest)
     titles_from = repr(title_col) if title_col else "the ids (no title column)"

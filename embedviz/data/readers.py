@@ -85,7 +85,7 @@ class TableInfo:
 
     @property
     def delimiter_label(self) -> str:
-        return DELIMITERS.get(self.delimiter, "none (one column)")
+        return DELIMITERS.get(self.delimiter or "", "none (one column)")
 
     def location(self, row: int) -> str:
         """Human location of 0-based data row ``row``: a file line for text, a row for Parquet.
@@ -182,7 +182,8 @@ def column_names(first_row: list[str] | None, width: int) -> list[str]:
     """Clean, unique column names; ``column 1``, ``column 2``... where there is no header."""
     if first_row is None:
         return [f"column {j + 1}" for j in range(width)]
-    names, seen = [], Counter()
+    names: list[str] = []
+    seen: Counter[str] = Counter()
     for j, raw in enumerate(first_row):
         base = raw.strip() or f"column {j + 1}"
         seen[base] += 1
@@ -301,7 +302,7 @@ def _arrow_csv(utf8: bytes, delimiter: str | None, names: list[str], had_header:
 
 def parse_error(err: Exception, text: str, delimiter: str | None, name: str) -> DataError:
     """A DataError pointing at the first record whose field count differs from the first one's."""
-    label = DELIMITERS.get(delimiter, "one column")
+    label = DELIMITERS.get(delimiter or "", "one column")
     problem = _first_ragged_record(text, delimiter)
     if problem is None:
         return DataError(f"{name}: cannot parse as {label}-separated text ({err})")

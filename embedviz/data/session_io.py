@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -12,6 +13,9 @@ import scipy.sparse as sp
 
 from embedviz.data.interactions import Interactions
 from embedviz.errors import DataError
+
+if TYPE_CHECKING:
+    from embedviz.models.base import FactorizationModel
 
 GENRE_SEPARATOR = "|"
 
@@ -37,7 +41,7 @@ def session_bytes(model, data: Interactions, items: pd.DataFrame, name: str) -> 
     return buffer.getvalue()
 
 
-def load_session(source) -> tuple[object, Interactions, pd.DataFrame, str]:
+def load_session(source) -> tuple[FactorizationModel, Interactions, pd.DataFrame, str]:
     """Read a session file: (model, interactions, items table in item order, name). Raises DataError."""
     from embedviz.models.persistence import load_model
 

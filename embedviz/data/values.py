@@ -66,13 +66,55 @@ def parsed_numbers(series: pd.Series, column: str, *, name: str, where,
         raise DataError(f"{name}: column {column!r} holds dates or durations; expected numbers")
     numbers = pd.to_numeric(series.astype(object), errors="coerce")
     bad = np.flatnonzero((numbers.isna() & series.notna()).to_numpy())
+    if bad.size and _decimal_commas(series):
+        numbers = pd.to_numeric(series.astype(str).str.replace(",", ".", regex=False).where(series.notna()),
+                                errors="coerce")
+        bad = np.flatnonzero((numbers.isna() & series.notna()).to_numpy())
     if bad.size:
         found = series.iloc[bad[0]]
         comma = re.fullmatch(r"-?\d+,\d+", str(found))
-        hint = "; decimal commas are not read, write 4.5 not 4,5" if comma else hint
+        hint = ("; 1,000-style values are ambiguous (thousands or decimals?): write 1000 or 1.5"
+                if comma else hint)
         raise DataError(f"{name}, {where(bad[0])}: column {column!r} should hold numbers, found "
                         f"{found!r} ({plural_rows(bad.size)} not numbers){hint}")
     return numbers
+
+
+def _decimal_commas(series: pd.Series) -> bool:
+    """True when the text numbers use a decimal comma (European exports: "3,5").
+
+    "1,000" could be a thousand, so a column whose every comma is followed by exactly three
+    digits is not read this way; one "3,5" or "2,25" settles it.
+    """
+    text = series.dropna().astype(str).str.strip()
+    with_comma = text[text.str.contains(",", regex=False)]
+    if with_comma.empty or not with_comma.str.fullmatch(r"-?\d*,\d+").all():
+        return False
+    if text.str.contains(".", regex=False).any():
+        return False
+    return not with_comma.str.fullmatch(r"-?\d+,\d{3}").all()
+
+
+# Date formats tried after ISO 8601, day first (what European exports write); the first that
+# reads every value wins, so 13.01.2023 settles day-first even when 01.02.2023 alone could not.
+DATE_FORMATS = ("%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M",
+                "%d/%m/%Y", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y", "%d-%m-%Y %H:%M", "%d-%m-%Y")
+
+
+def parse_dates(series: pd.Series) -> tuple[pd.Series | None, str]:
+    """Text dates as UTC datetimes and how they were read; (None, "") when no format reads all."""
+    text = series.astype(str).str.strip()
+    parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
+    if parsed.notna().all():
+        return parsed, "ISO dates"
+    for fmt in DATE_FORMATS:
+        parsed = pd.to_datetime(text, format=fmt, errors="coerce", utc=True)
+        if parsed.notna().all():
+            shown = fmt
+            for code, word in (("%d", "DD"), ("%m", "MM"), ("%Y", "YYYY"), ("%H", "hh"), ("%M", "mm"), ("%S", "ss")):
+                shown = shown.replace(code, word)
+            return parsed, f"dates written {shown}"
+    return None, ""
 
 
 def reject_negative(values: np.ndarray, column: str, *, name: str, where) -> None:
@@ -94,18 +136,21 @@ def timestamps(series: pd.Series, column: str, *, name: str, where) -> tuple[np.
         return _datetimes_to_seconds(series), "dates"
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         return _epoch_to_seconds(series.to_numpy(dtype=np.float64), column, name=name, where=where)
-    # Text: epoch numbers if the first one is a number (then all must be), else ISO dates.
+    # Text: epoch numbers if the first one is a number (then all must be), else dates.
     numbers = pd.to_numeric(series, errors="coerce")
-    parsed = numbers if not pd.isna(numbers.iloc[0]) else pd.to_datetime(
-        series.astype(str), format="ISO8601", errors="coerce", utc=True)
-    bad = np.flatnonzero(parsed.isna().to_numpy())
-    if bad.size:
-        raise DataError(f"{name}, {where(bad[0])}: cannot read the time {series.iloc[bad[0]]!r} in "
-                        f"column {column!r}; expected epoch seconds or an ISO 8601 date like "
-                        "2024-01-31 or 2024-01-31T13:45:00")
-    if parsed is numbers:
-        return _epoch_to_seconds(numbers.to_numpy(dtype=np.float64), column, name=name, where=where)
-    return _datetimes_to_seconds(parsed), "ISO dates"
+    if not pd.isna(numbers.iloc[0]):
+        bad = np.flatnonzero(numbers.isna().to_numpy())
+        if not bad.size:
+            return _epoch_to_seconds(numbers.to_numpy(dtype=np.float64), column, name=name, where=where)
+    else:
+        dates, how = parse_dates(series)
+        if dates is not None:
+            return _datetimes_to_seconds(dates), how
+        iso = pd.to_datetime(series.astype(str), format="ISO8601", errors="coerce", utc=True)
+        bad = np.flatnonzero(iso.isna().to_numpy())
+    raise DataError(f"{name}, {where(bad[0])}: cannot read the time {series.iloc[bad[0]]!r} in "
+                    f"column {column!r}; expected epoch seconds or a date like 2024-01-31, "
+                    "2024-01-31T13:45:00 or 31.01.2024 13:45")
 
 
 def _epoch_to_seconds(values: np.ndarray, column: str, *, name: str,

@@ -64,7 +64,7 @@ def _prefetch_row(Y, indices, n, end):
     if n < end:
         row = indices[n]
         for f in range(0, Y.shape[1], 16):
-            _prefetch(Y, row, f)
+            _prefetch(Y, row, f)  # type: ignore[call-arg]  # numba intrinsic: context arg implicit
 
 
 @njit(fastmath=True, cache=True, error_model="numpy")

@@ -30,6 +30,8 @@ Callback = Callable[[int, dict], "bool | None"]
 class Recommender:
     """`recommend` built on ``score_users`` and the kept ``train_matrix_``."""
 
+    train_matrix_: sp.csr_matrix     # set by fit / load; absent before
+
     def score_users(self, user_indices) -> np.ndarray:  # pragma: no cover - interface
         raise NotImplementedError
 
@@ -84,6 +86,17 @@ class FactorizationModel(Recommender):
     ``_USER_ARRAYS`` / ``_ITEM_ARRAYS`` and their learned scalars in ``_FITTED_SCALARS``.
     """
 
+    # learned state (set by fit or load_model), declared for type checkers
+    factors: int
+    user_factors_: np.ndarray
+    item_factors_: np.ndarray
+    user_ids_: np.ndarray
+    item_ids_: np.ndarray
+    data_kind_: str
+    loss_history_: list[dict]
+    stopped_early_: bool
+    extras_: dict[str, np.ndarray]
+
     _USER_ARRAYS: tuple[str, ...] = ("user_factors_",)
     _ITEM_ARRAYS: tuple[str, ...] = ("item_factors_",)
     _FITTED_SCALARS: tuple[str, ...] = ("loss_history_", "stopped_early_", "data_kind_")
@@ -134,7 +147,7 @@ class FactorizationModel(Recommender):
         self.loss_history_ = []
         self.stopped_early_ = False
         self.extras_ = {}
-        self.train_matrix_ = None  # set last: a failed fit leaves the model unfitted
+        self.__dict__.pop("train_matrix_", None)  # set last: a failed fit leaves the model unfitted
         self._fit(data, callback)
         self.train_matrix_ = data.matrix
         return self

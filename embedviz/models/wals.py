@@ -79,6 +79,8 @@ class WALS(FactorizationModel):
         Seed of the initial factors; the same seed gives identical factors.
     """
 
+    _item_gram: np.ndarray | None    # VᵀV cache for fold-in
+
     def __init__(
         self,
         factors: int = 64,
@@ -188,7 +190,7 @@ class WALS(FactorizationModel):
         gram = w0 * fixed_gram + lam * np.eye(self.factors)
         track = row_loss is not None
         loss_out = row_loss if track else np.zeros((0, 2), dtype=np.float64)
-        if track and row_loss.shape != (solved.shape[0], 2):  # the kernels do not bounds-check
+        if row_loss is not None and row_loss.shape != (solved.shape[0], 2):  # the kernels do not bounds-check
             raise ValueError(f"row_loss must have shape ({solved.shape[0]}, 2), got {row_loss.shape}")
         if self.solver == "cholesky":
             kernels.cholesky_sweep(side.indptr, side.indices, side.weight, side.rhs, fixed, solved,
@@ -299,10 +301,11 @@ class WALS(FactorizationModel):
 
     def _item_gramian(self) -> np.ndarray:
         """VᵀV in float64, cached (fold-in for a 100k-item catalogue must take milliseconds)."""
-        if getattr(self, "_item_gram", None) is None:
+        gram = getattr(self, "_item_gram", None)
+        if gram is None:
             items = self.item_factors_.astype(np.float64)
-            self._item_gram = items.T @ items
-        return self._item_gram
+            gram = self._item_gram = items.T @ items
+        return gram
 
 
 def _single_threaded_blas():

@@ -5,6 +5,9 @@ itself, so the picture matches the interactive chart drawn on top of it.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import plotly.graph_objects as go
 
@@ -45,7 +48,7 @@ def static_preview(fig: go.Figure, width: int = 1000) -> bytes:
     return out.getvalue()
 
 
-def _pixel_mapping(fig: go.Figure, traces, box):
+def _pixel_mapping(fig: go.Figure, traces, box) -> Callable[[Any], tuple[np.ndarray, np.ndarray]]:
     """Data -> pixel coordinates: the figure's axis ranges, or the points' extent padded like Plotly's."""
     def axis_range(axis, values):
         if axis.range is not None:

@@ -1,10 +1,10 @@
 """Every page renders on the demo with zero clicks, and its main interactions work (AppTest)."""
 import pytest
 
+from embedviz.dashboard.sidebar import PAGES as MENU
 from tests.app.conftest import button, errors, open_page
 
-PAGES = ["pages/1_Data.py", "pages/2_Train.py", "pages/3_Explore.py", "pages/4_Neighbours.py",
-         "pages/5_Recommend.py"]
+PAGES = [page.path for page in MENU[1:]]
 
 
 def test_home_page_shows_the_demo_and_the_default_model():
