@@ -172,19 +172,21 @@ def _typed(text: str, ids):
 
 
 def explore(args) -> int:
-    """Open the file where it lies (memory-mapped), then serve the app with it as the default set."""
+    """Replace this process with the app's launcher, which opens the file before serving."""
     import os
 
-    from embedviz.dashboard import serve, served
-    from embedviz.data.server_paths import ENV_VAR, allowed_folder
+    if not args.vectors.exists():
+        raise DataError(f"{args.vectors}: no such file or folder")
+    command = explore_command(args)
+    os.execv(command[0], command)
+    return 0     # not reached
 
+
+def explore_command(args) -> list[str]:
+    """The launcher command for ``explore``: ``python -m embedviz.dashboard.serve --open FILE ...``."""
+    command = [sys.executable, "-m", "embedviz.dashboard.serve", "--open", str(args.vectors)]
+    if args.metadata is not None:
+        command += ["--metadata", str(args.metadata)]
     if args.data_dir is not None:
-        os.environ[ENV_VAR] = str(args.data_dir)
-        allowed_folder()        # a bad folder stops here, with its message
-    print(f"opening {args.vectors} ...", flush=True)
-    opened = served.open_served(args.vectors, args.metadata, default=True)
-    data = opened.data
-    print(f"{data.name}: {data.n:,} vectors x {data.dim} in {data.seconds:.1f} s ({'; '.join(data.notes)})",
-          flush=True)
-    serve.main([f"--server.port={args.port}"])
-    return 0
+        command += ["--data-dir", str(args.data_dir)]
+    return command + [f"--server.port={args.port}"]

@@ -124,20 +124,16 @@ def default_n_epochs(n_rows: int) -> int:
 def _pca(x: np.ndarray, n_components: int, random_state, unit: bool = False) -> np.ndarray:
     """Principal components of ``x`` (n, d) -> (n, n_components) float32.
 
-    Axes come from a centred SVD of at most `PCA_FIT_ROWS` rows; components
-    beyond the rank are zero. Signs are fixed (largest loading positive) so a
-    layout does not flip between runs. With ``unit`` the rows are scaled to
-    length 1 first. Rows are projected a block at a time (a 1M-row input
-    needs no copy of itself).
+    Axes from a centred SVD of at most `PCA_FIT_ROWS` rows (``unit``: rows scaled to length 1);
+    components beyond the rank are zero; signs fixed (largest loading positive). Rows are
+    projected a block at a time, so a 1M-row (mapped) input is never copied whole.
     """
-    def prepared(rows: np.ndarray) -> np.ndarray:
-        return normalise_rows(rows) if unit else rows
-
     n, d = x.shape
     fit_rows = x
     if n > PCA_FIT_ROWS:
         rng = np.random.default_rng(random_state if random_state is not None else 0)
         fit_rows = x[np.sort(rng.choice(n, PCA_FIT_ROWS, replace=False))]
+    prepared = normalise_rows if unit else np.asarray
     fit_rows = prepared(np.asarray(fit_rows))
     mean = fit_rows.mean(axis=0, dtype=np.float64)
     _, _, vt = np.linalg.svd(fit_rows.astype(np.float64) - mean, full_matrices=False)

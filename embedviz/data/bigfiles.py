@@ -226,7 +226,8 @@ def _open(path: Path, suffix: str, name: str, target: Path | None) -> _Opened:
         _check_shape(layout.shape, name)
         if layout.mappable:
             return _Opened(fmt.map_npy(path, layout), None, None, path, ["mapped the file as it is"])
-        vectors, norms = _fill(fmt.array_blocks(fmt.map_npy(path, layout)), layout.shape, target, name)
+        n, d = layout.shape
+        vectors, norms = _fill(fmt.array_blocks(fmt.map_npy(path, layout)), (n, d), target, name)
         return _Opened(vectors, None, None, _mapped(vectors, target), [f"converted {layout.dtype} to float32 once"],
                        norms)
     if suffix == ".npz":
@@ -281,11 +282,13 @@ def _open_npz(path: Path, name: str, target):
         _check_shape(stored.shape, name)
     norms = None
     if stored is not None and stored.mappable:
-        vectors, mapped, notes = fmt.map_npy(path, stored), path, ["mapped the archive member as it is"]
+        vectors, notes = fmt.map_npy(path, stored), ["mapped the archive member as it is"]
+        mapped: Path | None = path
     else:
         layout, blocks = fmt.npz_blocks(path, member, name)
         _check_shape(layout.shape, name)
-        vectors, norms = _fill(blocks, layout.shape, target, name)
+        n, d = layout.shape
+        vectors, norms = _fill(blocks, (n, d), target, name)
         mapped, notes = _mapped(vectors, target), ["decompressed / converted once to float32"]
     ids = None if ids_member is None else fmt.npz_ids(path, ids_member, name, len(vectors))
     return _Opened(vectors, ids, None, mapped, notes, norms)
