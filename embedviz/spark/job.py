@@ -13,9 +13,9 @@ import json
 import os
 import time
 import warnings
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
 
 with warnings.catch_warnings():  # pyspark 4.3 warns about pandas 3 on import; we never convert to pandas
     warnings.simplefilter("ignore", FutureWarning)
@@ -204,7 +204,7 @@ def _info(spark, source, fmt, prepared: Prepared, wals: dict, params: dict, item
     sc = spark.sparkContext
     return {
         "format": layout.FORMAT,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "source": source, "source_format": fmt, "columns": prepared.columns, "kind": prepared.kind,
         "counts": prepared.counts,
         "wals_params": wals, "spark_params": params,
