@@ -27,10 +27,10 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import scipy.sparse as sp
 
-from embedviz.errors import DataError
-from embedviz.validation import check_float, check_int, check_random_state
-from embedviz.models.wals import WALS
 from embedviz.data.sources import DEFAULT_MAX_BYTES, GZIP_EXPANSION_LIMIT
+from embedviz.errors import DataError
+from embedviz.models.wals import WALS
+from embedviz.validation import check_float, check_int, check_random_state
 
 FORMAT = "embedviz-spark/1"
 INFO_FILE = "embedviz-spark.json"

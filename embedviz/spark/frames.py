@@ -13,11 +13,11 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from embedviz.errors import DataError
 from embedviz.data.columns import guess_columns
 from embedviz.data.interactions import detect_kind
 from embedviz.data.readers import column_names, detect_header, sample_rows, sniff_delimiter
 from embedviz.data.sources import decode_text, sniff_format, unreadable_message
+from embedviz.errors import DataError
 
 SAMPLE_ROWS = 200
 _HEAD_BYTES = 4096
