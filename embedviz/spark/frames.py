@@ -116,8 +116,9 @@ def choose_columns(frame: DataFrame, name: str) -> dict:
 
 
 def _standard(frame: DataFrame, columns: dict) -> DataFrame:
-    """user, item, value (double; 1 without a value column), raw_value[, time]."""
-    picked = [F.col(f"`{columns['user']}`").alias("user"), F.col(f"`{columns['item']}`").alias("item")]
+    """user, item, value (double; 1 without a value column), raw_value, row (file order)[, time]."""
+    picked = [F.col(f"`{columns['user']}`").alias("user"), F.col(f"`{columns['item']}`").alias("item"),
+              F.monotonically_increasing_id().alias("row")]
     if columns["value"] is None:
         picked += [F.lit(1.0).alias("value"), F.lit(1.0).alias("raw_value")]
     else:
@@ -199,13 +200,12 @@ def number_ids(frame: DataFrame, column: str) -> tuple[DataFrame, int]:
 
 
 def combine_duplicates(clean: DataFrame, kind: str, has_time: bool) -> DataFrame:
-    """One value per (user, item): counts add up; a rating is the latest (by time) or the mean."""
+    """One value per (user, item), as `embedviz.load_interactions` combines them: counts add up;
+    of repeated ratings the latest wins (by time, then by row order within a file)."""
     if kind == "implicit":
         value = F.sum("value")
-    elif has_time:
-        value = F.max_by("value", "time")
     else:
-        value = F.avg("value")
+        value = F.max_by("value", F.struct("time", "row") if has_time else F.col("row"))
     return clean.groupBy("user", "item").agg(value.alias("value"))
 
 
