@@ -84,12 +84,17 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+# Short jobs on tiny data: the client JIT compiler and one GC thread start a JVM in about half
+# the CPU time (measured: 20 s instead of 33 s for a session on a loaded 2-core machine).
+FAST_START = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+
+
 def marked_env(**extra) -> tuple[dict, str]:
     """An environment whose Spark JVMs carry a unique marker on their command line."""
-    marker = f"-Dembedviz.test={uuid.uuid4().hex}"
-    env = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "SPARK_SUBMIT_OPTS": marker,
+    marker = uuid.uuid4().hex
+    env = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "SPARK_SUBMIT_OPTS": f"-Dembedviz.test={marker} {FAST_START}",
            "PYTHONPATH": str(ROOT), **extra}
-    return env, marker.split("=", 1)[1]
+    return env, marker
 
 
 def run_cli(args: list[str], env: dict, timeout_s: float = 240) -> tuple[subprocess.CompletedProcess, float]:
@@ -118,7 +123,7 @@ class StandaloneCluster:
 
     def _launch(self, name: str, *args: str) -> None:
         log = open(self.workdir / f"{name}.log", "wb")  # noqa: SIM115 - kept open for the process's life
-        env = {**self.env, "SPARK_DAEMON_JAVA_OPTS": f"-Dembedviz.test={self.marker}"}
+        env = {**self.env, "SPARK_DAEMON_JAVA_OPTS": f"-Dembedviz.test={self.marker} {FAST_START}"}
         self.processes.append(subprocess.Popen([str(spark_class()), *args], env=env, stdout=log,
                                                stderr=subprocess.STDOUT, start_new_session=True))
 

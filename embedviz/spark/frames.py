@@ -4,6 +4,7 @@ driver). Needs pyspark; imported by `embedviz.spark.job`.
 """
 from __future__ import annotations
 
+import time
 from collections import Counter
 from dataclasses import dataclass
 
@@ -143,9 +144,10 @@ def _problems(clean: DataFrame) -> list:
 
 
 def check_values(clean: DataFrame, columns: dict, name: str) -> tuple[int, int]:
-    """Raise DataError for unusable rows; return (rows, approximate number of distinct values)."""
+    """Raise DataError for unusable rows or no positive value; return (rows, ~distinct values)."""
     problems = _problems(clean)
-    aggregates = [F.count(F.lit(1)).alias("rows"), F.approx_count_distinct("value").alias("distinct")]
+    aggregates = [F.count(F.lit(1)).alias("rows"), F.approx_count_distinct("value").alias("distinct"),
+                  F.sum((F.col("value") > 0).cast("long")).alias("positive")]
     aggregates += [F.sum(condition.cast("long")).alias(f"p{i}") for i, (_, condition) in enumerate(problems)]
     stats = clean.agg(*aggregates).first()
     if stats["rows"] == 0:
@@ -158,7 +160,14 @@ def check_values(clean: DataFrame, columns: dict, name: str) -> tuple[int, int]:
             hint = (" WALS and the translated ALS need values >= 0." if what == "a negative value" else "")
             raise DataError(f"{name}: {count:,} of {stats['rows']:,} rows have {what} (columns "
                             f"{_described(columns)}; e.g. {shown}).{hint}")
+    if not stats["positive"]:
+        _no_positive(name, stats["rows"], columns)
     return int(stats["rows"]), int(stats["distinct"])
+
+
+def _no_positive(name: str, n: int, columns: dict):
+    raise DataError(f"{name}: none of the {n:,} interactions has a positive value (column "
+                    f"{columns['value']!r}); implicit ALS learns from positive values only")
 
 
 def _described(columns: dict) -> str:
@@ -209,12 +218,14 @@ def combine_duplicates(clean: DataFrame, kind: str, has_time: bool) -> DataFrame
     return clean.groupBy("user", "item").agg(value.alias("value"))
 
 
-def prepare(frame: DataFrame, name: str) -> Prepared:
-    """Checked, de-duplicated interactions with numbered ids, ready for ALS."""
+def prepare(frame: DataFrame, name: str, log=lambda line: None) -> Prepared:
+    """Checked, de-duplicated interactions with numbered ids, ready for ALS; ``log`` gets progress."""
+    started = time.perf_counter()
     columns = choose_columns(frame, name)
     clean = _standard(frame, columns).persist(StorageLevel.MEMORY_AND_DISK)
     rows, distinct = check_values(clean, columns, name)
     kind = feedback_kind(clean, distinct)
+    log(f"  read and checked {rows:,} rows ({kind} feedback) in {time.perf_counter() - started:.1f} s")
     combined = combine_duplicates(clean, kind, columns["time"] is not None).persist(StorageLevel.MEMORY_AND_DISK)
     users, n_users = number_ids(combined, "user")
     items, n_items = number_ids(combined, "item")
@@ -223,9 +234,9 @@ def prepare(frame: DataFrame, name: str) -> Prepared:
                         F.avg(F.when(F.col("value") > 0, F.col("value"))).alias("mean")).first()
     clean.unpersist()
     combined.unpersist()
-    if not stats["positive"]:
-        raise DataError(f"{name}: none of the {stats['n']:,} interactions has a positive value (column "
-                        f"{columns['value']!r}); implicit ALS learns from positive values only")
+    if not stats["positive"]:   # possible for ratings whose latest value is 0
+        _no_positive(name, stats["n"], columns)
+    log(f"  combined duplicates and numbered ids in {time.perf_counter() - started:.1f} s")
     counts = {"rows": rows, "interactions": int(stats["n"]), "users": n_users, "items": n_items,
               "positive": int(stats["positive"]), "mean_positive": float(stats["mean"])}
     return Prepared(ratings, users, items, columns, kind, rows, counts)

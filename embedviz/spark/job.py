@@ -93,8 +93,11 @@ def _join(folder: str, name: str) -> str:
     return f"{folder.rstrip('/')}/{name}"
 
 
-def fit_als(prepared: Prepared, params: dict) -> ALSModel:
-    als = ALS(userCol="user_index", itemCol="item_index", ratingCol="value", **params)
+def fit_als(prepared: Prepared, params: dict, blocks: int) -> ALSModel:
+    """Spark's ALS; ``blocks`` user and item blocks (Spark's default 10 leaves a big cluster idle
+    and gives a small one 10 tasks per step)."""
+    als = ALS(userCol="user_index", itemCol="item_index", ratingCol="value", numUserBlocks=blocks,
+              numItemBlocks=blocks, **params)
     return als.fit(prepared.ratings)
 
 
@@ -161,36 +164,47 @@ def train_on_spark(source: str, out: str, wals: dict, *, master: str | None = No
     started = time.perf_counter()
     spark = start_session(master, f"embedviz train {Path(source).name}", conf)
     try:
-        sc = spark.sparkContext
-        log(f"Spark {spark.version} on {sc.master} (application {sc.applicationId})")
-        wait_for_executors(spark)
-        size_shuffles(spark)
-        check_output(spark, out)
-        frame, fmt = read_table(spark, source)
-        prepared = prepare(frame, Path(source).name)
-        counts = DataCounts(prepared.counts["users"], prepared.counts["items"], prepared.counts["positive"],
-                            prepared.counts["mean_positive"])
-        try:
-            params = spark_params(wals, counts)
-        except ValueError as error:
-            raise DataError(str(error)) from None
-        log(_data_line(source, fmt, prepared))
-        log("ALS: " + ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in params.items()))
-        read_s = time.perf_counter() - started
-        model = fit_als(prepared, params)
-        fit_s = time.perf_counter() - started - read_s
-        log(f"fitted in {fit_s:.1f} s; writing {out}")
-        write_outputs(spark, out, prepared, model, items)
-        info = _info(spark, source, fmt, prepared, wals, params, items)
-        write_s = time.perf_counter() - started - read_s - fit_s
-        info["timings_s"] = {"start_read_prepare": round(read_s, 3), "fit": round(fit_s, 3),
-                             "write": round(write_s, 3), "total": round(time.perf_counter() - started, 3)}
-        write_info(spark, out, info)
-        return info
+        return _train(spark, source, out, wals, items, log, started)
     except (PySparkException, Py4JError) as error:
         raise DataError(f"Spark failed: {_first_line(error)}") from None
     finally:
         spark.stop()
+
+
+def _train(spark: SparkSession, source: str, out: str, wals: dict, items: Path | None,
+           log: Callable[[str], None], started: float) -> dict:
+    sc = spark.sparkContext
+    log(f"Spark {spark.version} on {sc.master} (application {sc.applicationId})")
+    wait_for_executors(spark)
+    size_shuffles(spark)
+    check_output(spark, out)
+    frame, fmt = read_table(spark, source)
+    prepared = prepare(frame, Path(source).name, log)
+    params = _translated(wals, prepared)
+    blocks = max(1, sc.defaultParallelism)
+    log(_data_line(source, fmt, prepared))
+    log("ALS: " + ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in params.items())
+        + f"; {blocks} user and item blocks")
+    timings = {"start_read_prepare": time.perf_counter() - started}
+    model = fit_als(prepared, params, blocks)
+    timings["fit"] = time.perf_counter() - started - sum(timings.values())
+    log(f"fitted in {timings['fit']:.1f} s; writing {out}")
+    write_outputs(spark, out, prepared, model, items)
+    timings["write"] = time.perf_counter() - started - sum(timings.values())
+    timings["total"] = time.perf_counter() - started
+    info = _info(spark, source, fmt, prepared, wals, params, items)
+    info["spark"]["blocks"] = blocks
+    info["timings_s"] = {key: round(value, 3) for key, value in timings.items()}
+    write_info(spark, out, info)
+    return info
+
+
+def _translated(wals: dict, prepared: Prepared) -> dict:
+    c = prepared.counts
+    try:
+        return spark_params(wals, DataCounts(c["users"], c["items"], c["positive"], c["mean_positive"]))
+    except ValueError as error:
+        raise DataError(str(error)) from None
 
 
 def _data_line(source: str, fmt: str, prepared: Prepared) -> str:
