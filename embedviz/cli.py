@@ -3,6 +3,7 @@
     python -m embedviz train ratings.csv --items movies.csv --out model.npz
     python -m embedviz recommend model.npz --user 42 -k 10
     python -m embedviz export model.npz --what items --out item_embeddings.parquet
+    python -m embedviz train ratings.parquet --engine spark --master spark://host:7077 --out model_dir/
     python -m embedviz explore vectors.parquet --metadata items.tsv --port 8501
 
 A model file written by ``train`` opens in the app (Recommend page → Save · load · export).
@@ -24,14 +25,20 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     train = commands.add_parser("train", help="train a model on an interactions file and save it")
-    train.add_argument("interactions", type=Path)
+    train.add_argument("interactions", type=str,
+                       help="file (with --engine spark: a file, folder, glob or URI Spark reads)")
     train.add_argument("--items", type=Path, help="item metadata file (titles, genres)")
     train.add_argument("--model", choices=[spec.cli_name for spec in MODELS.values()],
                        default=next(iter(MODELS.values())).cli_name)
     train.add_argument("--iterations", type=int, help="training steps: " + ", ".join(
         f"{spec.steps_param} of {spec.cli_name}" for spec in MODELS.values()))
     _add_model_parameters(train)
-    train.add_argument("--out", type=Path, required=True, help="model file to write (.npz)")
+    train.add_argument("--out", type=str, required=True,
+                       help="model file to write (.npz); with --engine spark an output folder or URI")
+    train.add_argument("--engine", choices=("local", "spark"), default="local",
+                       help="spark: Spark MLlib's ALS with the WALS parameters translated (docs/scale.md)")
+    train.add_argument("--master", help="Spark master URL (--engine spark; default local[*])")
+    train.add_argument("--conf", action="append", metavar="KEY=VALUE", help="Spark setting, repeatable")
 
     recommend = commands.add_parser("recommend", help="top-k recommendations for one user")
     recommend.add_argument("model", type=Path)
@@ -94,6 +101,13 @@ def model_params(args: argparse.Namespace) -> tuple[str, dict]:
 
 
 def train(args) -> int:
+    if args.engine == "spark":
+        from embedviz.spark import command
+
+        return command.train(args)
+    if args.master or args.conf:
+        raise DataError("--master and --conf need --engine spark")
+    args.interactions, args.out = Path(args.interactions), Path(args.out)
     import embedviz as ev
     from embedviz import workflows
     from embedviz.data.metadata import align_metadata

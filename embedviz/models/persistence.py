@@ -160,12 +160,14 @@ def _build_model(arrays: dict) -> FactorizationModel:
     missing = [key for key in ("model_class", "params") if key not in arrays]
     if missing:
         raise DataError(f"model file: missing keys {missing}; is this a file written by model.save()?")
-    from embedviz.models.registry import MODELS
+    from embedviz.models.registry import LOADED_ONLY, MODELS, model_class
 
     class_name = str(arrays["model_class"])
-    if class_name not in MODELS:
-        raise DataError(f"model file: unknown model class {class_name!r}; expected one of {sorted(MODELS)}")
-    cls = MODELS[class_name].cls
+    try:
+        cls = model_class(class_name)
+    except KeyError:
+        raise DataError(f"model file: unknown model class {class_name!r}; expected one of "
+                        f"{sorted([*MODELS, *LOADED_ONLY])}") from None
     needed = (*_COMMON_KEYS, *(name.rstrip("_") for name in (*cls._USER_ARRAYS, *cls._ITEM_ARRAYS)))
     missing = [key for key in needed if key not in arrays]
     if missing:

@@ -137,6 +137,16 @@ _ENTRIES = (
 )
 
 MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in _ENTRIES}
+# Models trained elsewhere that embedviz opens and queries but does not train (so they are in
+# no form, no --model choice and no warm-up): class name -> defining module.
+LOADED_ONLY: dict[str, str] = {"SparkALS": "embedviz.spark.factors"}
+
+
+def model_class(name: str) -> type[FactorizationModel]:
+    """The class a model file names: a registered model or one in `LOADED_ONLY`; KeyError otherwise."""
+    if name in MODELS:
+        return MODELS[name].cls
+    return getattr(import_module(LOADED_ONLY[name]), name)
 
 
 def model_spec(name: str) -> ModelSpec:
