@@ -165,3 +165,23 @@ def test_without_cache_folder_vectors_stay_in_memory(files, expected):
     opened = open_vectors(files.paths["parquet"], cache=False)
     assert opened.mapped_from is None and not opened.vectors.flags.writeable
     np.testing.assert_array_equal(opened.vectors, expected)
+
+
+def test_spark_output_folder_gives_its_item_factors(tmp_path):
+    from tests.test_spark_factors import make_output
+
+    folder = tmp_path / "model_dir"
+    _, item_ids, _, items, _ = make_output(folder, n_items=30)
+    pd.DataFrame({"item_id": item_ids, "title": [f"Film {i}" for i in item_ids],
+                  "genres": ["Drama|War"] * 30}).to_csv(folder / "items.csv", index=False)
+    opened = open_vectors(folder)
+    np.testing.assert_array_equal(opened.vectors, items)
+    assert opened.ids.tolist() == item_ids and opened.titles([0]) == ["Film 100"]
+    assert opened.table["genres"].iloc[0] == "Drama|War" and "Spark" in opened.notes[0]
+    assert "no conversion" not in open_vectors(folder).notes[0] and open_vectors(folder).mapped_from.exists()
+
+
+def test_a_folder_of_something_else_is_refused(tmp_path):
+    (tmp_path / "x.txt").write_text("hello")
+    with pytest.raises(DataError, match="neither vectors.tsv"):
+        open_vectors(tmp_path)

@@ -173,6 +173,8 @@ def open_vectors(path, *, metadata=None, name: str | None = None, cache: bool = 
     name = name or path.name
     if not path.exists():
         raise DataError(f"{path}: no such file or folder")
+    if path.is_dir() and _is_spark_output(path):
+        return _open_spark(path, metadata, name, cache, started)
     if path.is_dir():
         path, metadata = _folder_contents(path, metadata, name)
     suffix = path.suffix.lower()
@@ -196,8 +198,51 @@ def _folder_contents(folder: Path, metadata, name: str):
     if tsv.exists():
         meta = folder / "metadata.tsv"
         return tsv, metadata if metadata is not None else (meta if meta.exists() else None)
-    raise DataError(f"{name}: a folder without vectors.tsv; Spark factor folders are opened with "
-                    "embedviz.spark (see open_vectors)")
+    raise DataError(f"{name}: a folder with neither vectors.tsv (Embedding Projector) nor the output of "
+                    "`python -m embedviz train --engine spark`")
+
+
+def _is_spark_output(folder: Path) -> bool:
+    from embedviz.spark.factors import INFO_FILE
+
+    return (folder / INFO_FILE).is_file()
+
+
+def _open_spark(folder: Path, metadata, name: str, cache: bool, started: float) -> VectorSet:
+    """The item factors of a Spark output folder (read by `embedviz.spark.factors.load_factors`),
+    with the item metadata saved beside them (``items.*``) or given."""
+    from embedviz.spark.factors import ITEM_FACTORS, load_factors
+
+    model = load_factors(folder, interactions=False)
+    factors = model.item_factors_
+    target = _cache_target(folder / ITEM_FACTORS) if cache else None
+    if target is not None and target.exists():
+        vectors = np.load(target, mmap_mode="r", allow_pickle=False)
+        norms = _stored_norms(target, len(vectors))
+    else:
+        vectors, norms = _fill(fmt.array_blocks(factors), factors.shape, target, name)
+    if norms is None:
+        norms = checked_norms(vectors, name)
+    ids = np.asarray(model.item_ids_)
+    saved = sorted(folder.glob("items.*"))
+    if metadata is not None:
+        table = read_metadata(metadata, len(ids), vector_name=name)
+    else:
+        table = _aligned_items(saved[0], ids) if saved else None
+    table, ids = _with_ids_and_titles(table, ids, len(ids))
+    notes = [f"item factors of a Spark ALS model (rank {model.factors})"]
+    return VectorSet(name, vectors, norms, table, ids, _mapped(vectors, target), time.perf_counter() - started,
+                     notes)
+
+
+def _aligned_items(path: Path, ids: np.ndarray) -> pd.DataFrame:
+    """The training run's item metadata in factor order (genres joined into one text column)."""
+    from embedviz.data.metadata import align_metadata, load_item_metadata
+
+    items = align_metadata(load_item_metadata(path), ids).reset_index(drop=True)
+    if "genres" in items:
+        items["genres"] = ["|".join(g) if isinstance(g, list) else "" for g in items["genres"]]
+    return items
 
 
 def _cache_target(path: Path) -> Path:
