@@ -157,3 +157,31 @@ def label_clusters(
         used[name] += 1
         names[cluster] = name if used[name] == 1 else f"{name} ({used[name]})"
     return names
+
+
+def nearest_cluster(vectors, labels, others) -> np.ndarray:
+    """Cluster of each row of ``others``: the one whose mean direction is closest (cosine).
+
+    Parameters
+    ----------
+    vectors : array-like, shape (n, dim)
+        Clustered rows.
+    labels : array-like of int, shape (n,)
+        Their clusters (e.g. from `cluster_embeddings`).
+    others : array-like, shape (m, dim)
+        Rows to assign (e.g. items left out of the clustering for having too few interactions).
+
+    Returns
+    -------
+    ndarray of int64, shape (m,)
+    """
+    x = normalise_rows(np.asarray(vectors, dtype=np.float32))
+    labels = np.asarray(labels, dtype=np.int64)
+    if len(labels) != len(x):
+        raise ValueError(f"labels must have one entry per row ({len(x)}), got {len(labels)}")
+    others = np.asarray(others, dtype=np.float32)
+    if len(others) == 0 or len(x) == 0:
+        return np.zeros(len(others), np.int64)
+    ids = np.unique(labels)
+    centres = normalise_rows(np.stack([x[labels == c].mean(axis=0) for c in ids]))
+    return ids[np.argmax(normalise_rows(others) @ centres.T, axis=1)]
