@@ -56,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                      "(Projector pair or Spark factors)")
     explore.add_argument("--metadata", type=Path, help="one row per vector (Projector metadata.tsv rules)")
     explore.add_argument("--port", type=int, default=8501)
+    explore.add_argument("--address", help="interface to listen on (Streamlit's default: all)")
     explore.add_argument("--data-dir", type=Path, help="also let visitors open files inside this folder "
                                                         "(off unless given, or EMBEDVIZ_DATA_DIR is set)")
     return parser
@@ -203,4 +204,5 @@ def explore_command(args) -> list[str]:
         command += ["--metadata", str(args.metadata)]
     if args.data_dir is not None:
         command += ["--data-dir", str(args.data_dir)]
-    return command + [f"--server.port={args.port}"]
+    command.append(f"--server.port={args.port}")
+    return command + ([f"--server.address={args.address}"] if args.address else [])

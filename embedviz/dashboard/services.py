@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import time
 
 import numpy as np
 import pandas as pd
@@ -138,8 +139,12 @@ def umap_job(space: Space, dims: int, reproducible: bool | None = None) -> Job:
             low, high = _STAGES.get(stage, (0.0, 1.0))
             job.update(int(100 * (low + (high - low) * fraction)), {"stage": stage, "fraction": fraction})
 
-        return workers.run(workers.project_shared, vectors, method="umap", n_components=dims,
-                           random_state=0 if seeded else None, progress=progress)
+        started = time.perf_counter()
+        xy = workers.run(workers.project_shared, vectors, method="umap", n_components=dims,
+                         random_state=0 if seeded else None, progress=progress)
+        print(f"embedviz: UMAP {dims}-D layout of {len(xy):,} rows in {time.perf_counter() - started:.1f} s "
+              f"({'seeded' if seeded else 'multithreaded'})", flush=True)
+        return xy
 
     key = ("umap", dims) if seeded == (len(space.vectors) <= SEEDED_UMAP_ROWS) else ("umap", dims, seeded)
     return space.derived.get_or_build(key, lambda: Job(f"UMAP {dims}-D", work, total=100, unit="%"))
