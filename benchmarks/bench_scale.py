@@ -41,9 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking"]
-FIRST_PICTURE = 'img[alt^="Map of every point"], .js-plotly-plot, canvas'
-# Issue 14's side-by-side run of Embedding Atlas 0.22 on this machine (1M clustered 64-d vectors).
-ATLAS_ISSUE = {1_000_000: {"server RSS": "502 MB", "payload": "21 MB (Arrow)"}}
+FIRST_PICTURE = 'img[alt^="Map of every point"], .js-plotly-plot'
 
 
 def load() -> str:
@@ -116,9 +114,11 @@ def dataset(n: int, folder: Path) -> Path:
 def open_times(path: Path, cache: Path) -> dict[str, str]:
     """Cold and warm open in child processes (the copy in the cache folder removed first)."""
     shutil.rmtree(cache / "vectors", ignore_errors=True)
-    code = ("import time,resource; t=time.perf_counter(); from embedviz.data.bigfiles import open_vectors; "
-            f"v=open_vectors({str(path)!r}); print(time.perf_counter()-t, "
-            "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss//1024)")
+    # VmHWM, not ru_maxrss: Linux keeps ru_maxrss across exec, so a child of this (big) process would
+    # report our peak, not its own.
+    code = ("import time; t=time.perf_counter(); from embedviz.data.bigfiles import open_vectors; "
+            f"v=open_vectors({str(path)!r}); s=time.perf_counter()-t; "
+            "print(s, [int(l.split()[1])//1024 for l in open('/proc/self/status') if l.startswith('VmHWM')][0])")
     env = dict(os.environ, EMBEDVIZ_CACHE_DIR=str(cache), PYTHONPATH=str(ROOT))
     out = {}
     for kind in ("cold", "warm"):
@@ -148,17 +148,18 @@ def start_server(path: Path, cache: Path, log: Path) -> tuple[subprocess.Popen, 
     raise TimeoutError("server not healthy")
 
 
-def first_view(browser, port: int, path: str = "/Explore") -> dict[str, float]:
+def first_view(browser, port: int, path: str = "/Explore", picture: str = FIRST_PICTURE,
+               interactive: str = ".js-plotly-plot .main-svg") -> dict[str, float]:
     proxy = CountingProxy(port)
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     opened = time.perf_counter()
     page.goto(f"http://127.0.0.1:{proxy.port}{path}")
-    page.wait_for_selector(FIRST_PICTURE, state="visible", timeout=300_000)
-    picture, picture_bytes = time.perf_counter() - opened, proxy.received
-    page.wait_for_selector(".js-plotly-plot .scatterlayer, canvas", timeout=300_000)
+    page.wait_for_selector(picture, state="visible", timeout=300_000)
+    shown, picture_bytes = time.perf_counter() - opened, proxy.received
+    page.wait_for_selector(interactive, state="visible", timeout=300_000)
     page.wait_for_timeout(1_000)
-    result = {"picture s": picture, "picture MB": picture_bytes / 1e6,
+    result = {"picture s": shown, "picture MB": picture_bytes / 1e6,
               "interactive s": time.perf_counter() - opened - 1.0, "interactive MB": proxy.received / 1e6}
     context.close()
     return result
@@ -203,6 +204,58 @@ def stop(server: subprocess.Popen) -> None:
         server.wait()
 
 
+def atlas_input(path: Path) -> Path:
+    """The same vectors for Embedding Atlas: metadata plus precomputed x, y (our PCA; Atlas's own UMAP
+    is not what is compared) so it opens without computing a projection."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from embedviz.analysis.projection import project
+    from embedviz.data.bigfiles import open_vectors
+
+    out = path.with_name("atlas.parquet")
+    if not out.exists():
+        opened = open_vectors(path)
+        xy = project(opened.vectors, method="pca")
+        table = pq.read_table(path, columns=["id", "title", "category"])
+        pq.write_table(table.append_column("x", pa.array(xy[:, 0])).append_column("y", pa.array(xy[:, 1])), out)
+    return out
+
+
+def measure_atlas(n: int, browser, folder: Path, executable: str) -> dict[str, str]:
+    data = atlas_input(dataset(n, folder))
+    port, log = free_port(), folder / f"atlas-{n}.log"
+    row = {"load before": load()}
+    started = time.perf_counter()
+    with open(log, "w") as output:
+        server = subprocess.Popen([executable, str(data), "--x", "x", "--y", "y", "--text", "title",
+                                   "--disable-projection", "--host", "127.0.0.1", "--port", str(port),
+                                   "--no-auto-port"], stdout=output, stderr=subprocess.STDOUT)
+    try:
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).close()
+                break
+            except OSError:
+                if server.poll() is not None or time.perf_counter() - started > 600:
+                    raise RuntimeError(log.read_text()[-2000:]) from None
+                time.sleep(0.5)
+        row["server ready"] = f"{time.perf_counter() - started:.1f} s"
+        view = first_view(browser, port, "/", picture="canvas", interactive="canvas")
+        row["first picture"] = f"{view['picture s']:.1f} s, {view['picture MB']:.1f} MB"
+        row["interactive"] = f"{view['interactive s']:.1f} s, {view['interactive MB']:.1f} MB"
+        after_one = rss(server.pid)
+        for _ in range(3):
+            first_view(browser, port, "/", picture="canvas", interactive="canvas")
+        after_more = rss(server.pid)
+        row["server RSS"] = f"{after_one['VmRSS']} MB (anon {after_one['RssAnon']}, file {after_one['RssFile']})"
+        row["per session"] = f"{(after_more['VmRSS'] - after_one['VmRSS']) / 3:.0f} MB"
+    finally:
+        stop(server)
+    row["load after"] = load()
+    return row
+
+
 def wait_for_umap(log: Path, n: int, timeout: float = 1_500) -> str:
     deadline = time.time() + timeout
     pattern = re.compile(rf"UMAP 2-D layout of {n:,} rows in ([\d.]+) s")
@@ -221,28 +274,32 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--sessions", type=int, default=3)
     parser.add_argument("--no-umap", action="store_true")
+    parser.add_argument("--atlas", help="the embedding-atlas executable (0.22, in its own venv) to run as the peer")
     parser.add_argument("--folder", type=Path, default=Path(os.environ.get("EMBEDVIZ_CACHE_DIR", ROOT / ".cache"))
                         / "bench_scale")
     args = parser.parse_args()
     args.folder.mkdir(parents=True, exist_ok=True)
-    rows = {}
+    rows: dict[str, dict[str, str]] = {}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         for n in args.sizes:
-            rows[n] = measure(n, browser, args.folder, args.sessions, not args.no_umap)
-            print(f"{n:,}: {rows[n]}", flush=True)
+            rows[f"embedviz {n:,}"] = measure(n, browser, args.folder, args.sessions, not args.no_umap)
+            print(f"embedviz {n:,}: {rows[f'embedviz {n:,}']}", flush=True)
+            if args.atlas:
+                rows[f"Atlas {n:,}"] = measure_atlas(n, browser, args.folder, args.atlas)
+                print(f"Atlas {n:,}: {rows[f'Atlas {n:,}']}", flush=True)
         browser.close()
     print_table(rows)
 
 
-def print_table(rows: dict[int, dict[str, str]]) -> None:
+def print_table(rows: dict[str, dict[str, str]]) -> None:
     keys = ["open cold", "open warm", "server ready", "first picture", "interactive", "server RSS", "per session",
             "worker RSS", "layout", "load before", "load after"]
-    print("\n| measure | " + " | ".join(f"embedviz {n:,}" for n in rows) + " | Embedding Atlas 0.22, 1M (issue 14) |")
+    print("\n| measure | " + " | ".join(rows) + " | Embedding Atlas 0.22, 1M (issue 14) |")
     print("|---|" + "---|" * (len(rows) + 1))
     atlas = {"server RSS": "502 MB", "interactive": "21 MB of Arrow for the points"}
     for key in keys:
-        print(f"| {key} | " + " | ".join(rows[n].get(key, "-") for n in rows) + f" | {atlas.get(key, '')} |")
+        print(f"| {key} | " + " | ".join(row.get(key, "-") for row in rows.values()) + f" | {atlas.get(key, '')} |")
 
 
 if __name__ == "__main__":
