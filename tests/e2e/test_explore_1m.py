@@ -119,5 +119,6 @@ def test_a_million_points_from_the_command_line(explore_server, million, new_pag
     heading = page.get_by_text("Nearest neighbours of")
     expect(heading).to_be_visible(timeout=60_000)
     assert titles[int(row)].as_py() in heading.text_content()
-    expect(page.locator('[data-testid="stDataFrame"]').last).to_be_visible()
+    page.wait_for_function("() => document.querySelector('.js-plotly-plot')._fullData.some("
+                           "t => t.name === 'neighbours' && t.x.length === 10)", timeout=60_000)
     screenshot(page, tmp_path / "million_neighbours.png")
