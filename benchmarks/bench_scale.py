@@ -256,6 +256,32 @@ def measure_atlas(n: int, browser, folder: Path, executable: str) -> dict[str, s
     return row
 
 
+LAYOUT_CODE = """
+import sys, time
+from embedviz.analysis.projection import project
+from embedviz.data.bigfiles import open_vectors
+vectors = open_vectors(sys.argv[1]).vectors
+start, stages = time.perf_counter(), {}
+def progress(stage, fraction):
+    stages.setdefault(stage, time.perf_counter() - start)
+xy, info = project(vectors, method="umap", random_state=None, callback=progress, return_info=True)
+total = time.perf_counter() - start
+print(f"{total:.0f} s (" + ", ".join(f"{k} from {v:.0f} s" for k, v in stages.items()) + f"); {info.message}")
+"""
+
+
+def layout_time(n: int, folder: Path) -> str:
+    """UMAP as the dashboard runs it (sampled fit + placing the rest, multithreaded), in a child process."""
+    path = dataset(n, folder)
+    env = dict(os.environ, EMBEDVIZ_CACHE_DIR=str(folder / "cache"), NUMBA_CACHE_DIR=str(ROOT / ".numba_cache"),
+               PYTHONPATH=str(ROOT))
+    before = load()
+    done = subprocess.run([sys.executable, "-c", LAYOUT_CODE, str(path)], capture_output=True, text=True, env=env)
+    if done.returncode:
+        return "failed: " + done.stderr[-500:]
+    return f"{done.stdout.strip()} [load {before} -> {load()}]"
+
+
 def wait_for_umap(log: Path, n: int, timeout: float = 1_500) -> str:
     deadline = time.time() + timeout
     pattern = re.compile(rf"UMAP 2-D layout of {n:,} rows in ([\d.]+) s")
@@ -274,11 +300,17 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--sessions", type=int, default=3)
     parser.add_argument("--no-umap", action="store_true")
+    parser.add_argument("--layout", type=int, nargs="*", help="only time UMAP layouts of these sizes "
+                                                               "(e.g. 200000 1000000)")
     parser.add_argument("--atlas", help="the embedding-atlas executable (0.22, in its own venv) to run as the peer")
     parser.add_argument("--folder", type=Path, default=Path(os.environ.get("EMBEDVIZ_CACHE_DIR", ROOT / ".cache"))
                         / "bench_scale")
     args = parser.parse_args()
     args.folder.mkdir(parents=True, exist_ok=True)
+    if args.layout:
+        for n in args.layout:
+            print(f"UMAP layout of {n:,} x 64: {layout_time(n, args.folder)}", flush=True)
+        return
     rows: dict[str, dict[str, str]] = {}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
