@@ -185,3 +185,11 @@ def test_a_folder_of_something_else_is_refused(tmp_path):
     (tmp_path / "x.txt").write_text("hello")
     with pytest.raises(DataError, match="neither vectors.tsv"):
         open_vectors(tmp_path)
+
+
+def test_the_layout_worker_maps_the_same_file(files, expected):
+    from embedviz.analysis.projection import project
+    from embedviz.dashboard.workers import project_shared
+
+    reference = mapped_reference(open_vectors(files.paths["npy"]).vectors)
+    np.testing.assert_array_equal(project_shared(reference, method="pca"), project(expected, method="pca"))
