@@ -72,6 +72,7 @@ class VectorSet:
     mapped_from: Path | None = None
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    _categories: list[str] | None = field(default=None, repr=False)
 
     @property
     def n(self) -> int:
@@ -96,7 +97,15 @@ class VectorSet:
         return hits[np.argsort(~starts, kind="stable")][:limit]
 
     def category_columns(self) -> list[str]:
-        """Text columns with 2..CATEGORY_MAX distinct values (colour choices), most useful first."""
+        """Text columns with 2..CATEGORY_MAX distinct values (colour choices), most useful first.
+
+        Computed once (counting distinct values of 1M rows takes a moment; every page run asks).
+        """
+        if self._categories is None:
+            self._categories = self._find_categories()
+        return list(self._categories)
+
+    def _find_categories(self) -> list[str]:
         found = []
         for column in self.table.columns:
             if column == "title" or pd.api.types.is_float_dtype(self.table[column]):
