@@ -130,6 +130,8 @@ def open_times(path: Path, cache: Path) -> dict[str, str]:
 
 def start_server(path: Path, cache: Path, log: Path) -> tuple[subprocess.Popen, int]:
     port = free_port()
+    for model in (ROOT / ".cache").glob("demo-model-*.npz"):     # the demo model: not what is measured
+        shutil.copy(model, cache)
     env = dict(os.environ, EMBEDVIZ_CACHE_DIR=str(cache), NUMBA_CACHE_DIR=str(ROOT / ".numba_cache"),
                PYTHONUNBUFFERED="1")
     with open(log, "w") as output:   # the child keeps its own handle

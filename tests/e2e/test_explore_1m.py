@@ -6,10 +6,12 @@ not in the hoverable sample and centres the map on it, and a click lists its nei
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
@@ -53,8 +55,12 @@ def million(tmp_path_factory):
 def explore_server(million, tmp_path_factory, playwright_browser):
     folder = tmp_path_factory.mktemp("explore-server")
     port = _free_port()
+    cache = folder / "cache"      # the 256 MB converted copy goes here (removed below), with the demo model
+    cache.mkdir()
+    for model in Path(os.environ.get("EMBEDVIZ_CACHE_DIR", ROOT / ".cache")).glob("demo-model-*.npz"):
+        shutil.copy(model, cache)
     env = dict(os.environ, NUMBA_CACHE_DIR=str(ROOT / ".numba_cache"), PYTHONUNBUFFERED="1",
-               EMBEDVIZ_CACHE_DIR=str(folder / "cache"))
+               EMBEDVIZ_CACHE_DIR=str(cache))
     with open(folder / "server.log", "w") as log:
         process = subprocess.Popen([sys.executable, "-m", "embedviz", "explore", str(million), "--port", str(port),
                                     "--address", "127.0.0.1"], cwd=ROOT, env=env, stdout=log,
@@ -76,6 +82,8 @@ def explore_server(million, tmp_path_factory, playwright_browser):
         process.wait(30)
     except subprocess.TimeoutExpired:
         process.kill()
+    shutil.rmtree(cache, ignore_errors=True)
+    million.unlink(missing_ok=True)
 
 
 def test_a_million_points_from_the_command_line(explore_server, million, new_page, tmp_path):
