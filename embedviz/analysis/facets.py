@@ -80,10 +80,16 @@ def category_facet(name: str, values: Sequence, *, max_bars: int = MAX_CATEGORIE
     return Facet(name, "category", labels, _membership(rows, cols, len(cells), len(labels)))
 
 
-def number_facet(name: str, values, *, bins: int = NUMBER_BINS, log: bool = False) -> Facet:
-    """Bars for equal-width (or, with ``log``, log-spaced) bins of a number column; NaN in none."""
+def number_facet(name: str, values, *, bins: int = NUMBER_BINS, log: bool = False,
+                 low: float | None = None) -> Facet:
+    """Bars for equal-width (or, with ``log``, log-spaced) bins of a number column; NaN in none.
+
+    ``low``: values below it are in no bar (e.g. items hidden from the map).
+    """
     x = np.asarray(pd.to_numeric(pd.Series(values), errors="coerce"), dtype=np.float64)
     finite = np.isfinite(x) & ((x > 0) if log else True)
+    if low is not None:
+        finite &= x >= low
     if not finite.any():
         return Facet(name, "number", [], _membership([], [], len(x), 0), log)
     low, high = float(x[finite].min()), float(x[finite].max())
@@ -113,7 +119,7 @@ def _missing(value) -> bool:
 
 
 def table_facets(table: pd.DataFrame, popularity=None, clusters: Sequence[str] | None = None, *,
-                 max_facets: int = MAX_FACETS) -> list[Facet]:
+                 min_popularity: float | None = None, max_facets: int = MAX_FACETS) -> list[Facet]:
     """The facets worth drawing for a catalogue: cluster, popularity, genres/tags, then other
     columns (text with a few distinct values, numbers), at most ``max_facets``.
 
@@ -125,12 +131,14 @@ def table_facets(table: pd.DataFrame, popularity=None, clusters: Sequence[str] |
         Interactions per row (a log-binned facet when any is positive).
     clusters : sequence of str, optional
         Cluster name per row.
+    min_popularity : float, optional
+        The popularity bars start here (rows below are not on the map).
     """
     facets = []
     if clusters is not None:
         facets.append(category_facet("cluster", clusters, max_bars=30))
     if popularity is not None and np.any(np.asarray(popularity) > 0):
-        facets.append(number_facet("popularity", popularity, log=True))
+        facets.append(number_facet("popularity", popularity, log=True, low=min_popularity))
     if "genres" in table and any(len(g) for g in table["genres"] if isinstance(g, list)):
         facets.append(category_facet("genres", table["genres"].tolist()))
     for column in table.columns:

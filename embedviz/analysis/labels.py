@@ -75,7 +75,10 @@ def group_anchors(xy, groups, *, grid: int = ANCHOR_GRID) -> dict[int, tuple[flo
         members = labels == group
         counts = np.zeros((grid + 2, grid + 2))
         np.add.at(counts, (cells[members, 0] + 1, cells[members, 1] + 1), 1)
-        block = sum(np.roll(np.roll(counts, dx, 0), dy, 1) for dx in (-1, 0, 1) for dy in (-1, 0, 1))
+        block = np.zeros_like(counts)
+        for dx in (-1, 0, 1):
+            for dy in (-1, 0, 1):
+                block += np.roll(np.roll(counts, dx, 0), dy, 1)
         cx, cy = np.unravel_index(int(np.argmax(block)), block.shape)
         near = members.copy()
         near[members] = (np.abs(cells[members, 0] + 1 - cx) <= 1) & (np.abs(cells[members, 1] + 1 - cy) <= 1)
@@ -134,6 +137,8 @@ def place_labels(anchors: dict[int, tuple[float, float, int]], names: dict[int, 
         if not text or size < min_members or (max_labels is not None and len(placed) >= max_labels):
             continue
         width, height = label_box(text, x_span, y_span, width_px, height_px)
+        if width > x_span or height > y_span:
+            continue                    # wider than the plot: it cannot sit inside
         for dx, dy in _OFFSETS:
             cx = min(max(x + dx * width, x_range[0] + width / 2), x_range[1] - width / 2)
             cy = min(max(y + dy * height, y_range[0] + height / 2), y_range[1] - height / 2)

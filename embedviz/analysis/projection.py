@@ -246,7 +246,7 @@ def _initial_layout(x, init, n_components, metric, random_state):
     """
     if init == "spectral":
         return "spectral"
-    start = _pca(normalise_rows(x) if metric == "cosine" else x, n_components, random_state)
+    start = _pca(x, n_components, random_state, unit=metric == "cosine")
     start = start.astype(np.float64)
     start *= 10.0 / max(float(np.abs(start).max()), 1e-12)
     # umap-learn adds a little noise so that no two rows start at the same place

@@ -20,6 +20,9 @@ def enable_umap_caching() -> None:
     global _caching_enabled
     if _caching_enabled:
         return
+    from embedviz import numba_cache
+
+    numba_cache.install()
     import umap.distances
     import umap.layouts
     import umap.sparse

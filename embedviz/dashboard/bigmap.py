@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from embedviz.analysis.sampling import Window
-from embedviz.dashboard import mapviews, served, services
+from embedviz.dashboard import mapviews, served
 from embedviz.dashboard.safe import md
 from embedviz.errors import DataError
 
@@ -85,7 +85,7 @@ def explore_served(chosen: served.Served) -> None:
     colour = top[1].selectbox("Colour by", colours + ["Nothing"], key="bigmap_colour")
     metric = top[2].selectbox("Neighbours by", ["cosine", "euclidean", "dot"], key="bigmap_metric")
     _search(chosen, top[3])
-    job = services.umap_job(chosen.space, 2, reproducible=reproducible or None)
+    job = served.umap_job(chosen, reproducible)
     if method == "UMAP" and job.running:
         st.fragment(run_every=2.0)(_progress)(job)
     elif method == "UMAP" and job.status == "failed":
@@ -127,7 +127,7 @@ def _search(chosen: served.Served, column) -> None:
 def _layout(chosen: served.Served, method: str, job) -> tuple[served.MapLayout, str]:
     if method == "UMAP" and job.status == "finished":
         return served.map_layout(chosen, "UMAP", job.result), "UMAP layout"
-    return served.map_layout(chosen, "PCA", services.pca_layout(chosen.space, 2)), "PCA layout"
+    return served.map_layout(chosen, "PCA", served.pca_layout(chosen)), "PCA layout"
 
 
 def _draw(chosen: served.Served, layout: served.MapLayout, note: str, colour: str | None, metric: str) -> None:

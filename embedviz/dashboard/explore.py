@@ -31,10 +31,7 @@ def open_external(vectors_file, metadata_file) -> Space:
     """Validate uploaded vectors (+ metadata) into a Space and keep it. Raises DataError."""
     from embedviz.data.embeddings import load_embeddings
 
-    loaded = load_embeddings(
-        vectors_file.getvalue(), name=vectors_file.name,
-        metadata=None if metadata_file is None else metadata_file,
-    )
+    loaded = load_embeddings(vectors_file.getvalue(), name=vectors_file.name, metadata=metadata_file)
     table = loaded.metadata.reset_index(drop=True).copy()
     if "title" not in table:
         text_columns = [c for c in table.columns if table[c].dtype == object and c != "genres"]
@@ -126,8 +123,9 @@ def clear_pick(space: Space) -> None:
 # scatter takes a moment to appear (seconds on a busy machine; on a first visit Plotly.js itself
 # still loads). A server-drawn picture of the same figure lies over the chart's place until
 # Plotly's canvas exists (CSS, no round trip), and the place keeps its height, so the page
-# neither blanks nor jumps.
+# neither blanks nor jumps. (The page's top padding is halved too: the map is the page.)
 _CHART_CSS = """<style>
+[data-testid="stMainBlockContainer"] {padding-top: 3.5rem}
 .st-key-explore_chart {position: relative; min-height: %dpx}
 .st-key-explore_preview {position: absolute; top: 0; left: 0; right: 0; z-index: 2; pointer-events: none;
                          background: white}

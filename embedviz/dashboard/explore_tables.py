@@ -120,18 +120,20 @@ def points_frame(space: Space, view: MapData, rows: np.ndarray) -> pd.DataFrame:
 
 
 def table_rows(view: MapData, keep: np.ndarray, picked) -> tuple[np.ndarray, str]:
-    """The rows the table lists (the selection, else every point on the map that passes the filters)."""
+    """The rows the table lists and how they are described: the selection ("selected"), else every
+    point on the map that passes the filters ("shown")."""
     if picked.rows:
-        return np.asarray(picked.rows, dtype=np.int64), "selection"
-    return view.on_map[keep[view.on_map]], "points shown"
+        return np.asarray(picked.rows, dtype=np.int64), "selected"
+    return view.on_map[keep[view.on_map]], "shown"
 
 
 def points_table(space: Space, view: MapData, rows: np.ndarray, what: str) -> None:
     """A sortable, paged table of ``rows``, and the export of them."""
     frame = points_frame(space, view, rows)
     head, sort_col, order_col = st.columns([3, 1.4, 1], vertical_alignment="bottom")
-    head.markdown(f"**{len(frame):,} {what}**" + (" — click or lasso points on the map to select some"
-                                                   if what == "points shown" else ""))
+    noun = "point" if len(frame) == 1 else "points"
+    head.markdown(f"**{len(frame):,} {noun} {what}**" + (" — click or lasso points on the map to select some"
+                                                         if what == "shown" else ""))
     by = sort_col.selectbox("Sort by", ["interactions", "title", "cluster", "preserved", "x", "y"], key="table_sort")
     descending = order_col.toggle("Descending", value=True, key="table_desc")
     frame = frame.sort_values(by, ascending=not descending, kind="stable", na_position="last")
@@ -150,8 +152,8 @@ def points_table(space: Space, view: MapData, rows: np.ndarray, what: str) -> No
 def export_buttons(frame: pd.DataFrame, what: str) -> None:
     from embedviz.data.export import to_csv_bytes, to_parquet_bytes
 
-    left, right, _ = st.columns([1, 1, 3])
-    label = "selection" if what == "selection" else "points shown"
+    left, right, _ = st.columns([1.3, 1.3, 2])
+    label = "selection" if what == "selected" else "points shown"
     left.download_button(f"Export {label} (CSV)", lambda: to_csv_bytes(frame), "embedviz-points.csv", "text/csv",
                          icon=":material/download:", on_click="ignore", key="export_csv")
     right.download_button(f"Export {label} (Parquet)", lambda: to_parquet_bytes(frame), "embedviz-points.parquet",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import Final
 
 import numpy as np
 import pandas as pd
@@ -20,8 +21,7 @@ from embedviz.dashboard import explore, maps, services
 from embedviz.dashboard.explore import UPLOADED
 from embedviz.dashboard.maps import LayoutRequest, MapData
 from embedviz.dashboard.records import Dataset, Space
-from embedviz.dashboard.safe import md
-from embedviz.errors import DataError
+from embedviz.dashboard.safe import failure_message, md
 from embedviz.viz import plots
 
 MAX_POINTS = 100_000
@@ -31,7 +31,7 @@ MAP_HEIGHT = 640
 LABEL_AREA_PX = (560, 520)
 NEIGHBOURS_K = 10
 LIST_METRICS = ("cosine", "euclidean")
-BIND = "query-params"
+BIND: Final = "query-params"
 
 
 @dataclass(frozen=True)
@@ -100,21 +100,25 @@ def _upload_form() -> None:
               args=(vectors_file, metadata_file))
     error = st.session_state.pop("ev_upload_error", None)
     if error:
-        st.error(f"{md(error)}\n\nNothing was changed.", icon=":material/error:")
+        st.error(error, icon=":material/error:")
 
 
 def _open_upload(vectors_file, metadata_file) -> None:
+    """on_click (so the "show" choice can still change): open the files, or keep one message."""
     try:
         explore.open_external(vectors_file, metadata_file)
-    except DataError as error:
-        st.session_state["ev_upload_error"] = str(error)
+    except Exception as error:   # never Streamlit's exception box for a visitor's file
+        st.session_state["ev_upload_error"] = failure_message(
+            vectors_file.name, error, "Nothing was changed: the embeddings shown before, the data set and the "
+                                      "model in use stay.")
         return
     st.session_state["show"] = UPLOADED
 
 
 def _space_for(data: Dataset, trained, source: str) -> Space:
-    if source == UPLOADED:
-        return explore.external_space()
+    external = explore.external_space()
+    if source == UPLOADED and external is not None:
+        return external
     if trained is None:
         st.info("Nothing to show yet. Train a model on the **Train** page, or open embeddings trained elsewhere "
                 "in the **Data** menu above.")
@@ -140,8 +144,10 @@ def _map_settings(space: Space) -> tuple[LayoutRequest, int, bool, bool]:
         min_count = st.select_slider("Lay out points with at least this many interactions", steps, value=default,
                                      key="min", bind=BIND,
                                      help=f"Chosen from the data: {chosen.reason} Changing it computes a new layout.")
-    n_clusters = st.slider("Clusters", 2, 30, 12, key="clusters", bind=BIND,
-                           help="k-means on the laid-out vectors (direction only, like the layout).")
+    count = st.select_slider("Clusters", ["auto", *range(2, 31)], value="auto", key="clusters", bind=BIND,
+                             help="k-means on the laid-out vectors (direction only, like the layout). Auto: the "
+                                  "count from 4 to 16 whose clusters are best separated (silhouette).")
+    n_clusters = maps.AUTO if count == "auto" else int(count)
     labels = st.toggle("Cluster names on the map", value=True, key="labels", bind=BIND)
     sized = st.toggle("Size by popularity", key="size", bind=BIND) if np.any(space.popularity > 0) else False
     return LayoutRequest("umap" if method == "UMAP" else "pca", dims, int(min_count), bool(seeded)), \
@@ -164,18 +170,23 @@ def _finder(left, right, space: Space) -> int | None:
 # ---------------------------------------------------------------- status line
 
 
-def status_line(slot, space: Space, options: ExploreOptions, view: MapData) -> None:
+def status_line(slot, space: Space, options: ExploreOptions, view: MapData, n_drawn: int, n_passing: int) -> None:
     """What is laid out, what is hidden, how far the map can be trusted (into the status row's slot)."""
     noun = "users" if space.is_user.all() else "points"
     n, laid = len(space.vectors), len(view.layout.rows)
+    method = "UMAP" if view.layout.info.method == "umap" else "PCA"
     parts = []
     if options.request.min_count > 1 and laid < n:
         hidden = n - laid
         shown = "shown in grey, placed by their nearest neighbours" if options.show_hidden else "hidden"
-        parts.append(f"Showing **{laid:,}** {noun} with ≥ {options.request.min_count} interactions; "
+        parts.append(f"{method} of **{laid:,}** {noun} with ≥ {options.request.min_count} interactions; "
                      f"{hidden:,} with fewer are {shown}.")
     else:
-        parts.append(f"Showing all **{n:,}** {noun}.")
+        parts.append(f"{method} of all **{n:,}** {noun}.")
+    if n_passing < len(view.on_map):
+        parts.append(f"{n_passing:,} pass the filters.")
+    if n_drawn < n_passing:
+        parts.append(f"A random {n_drawn:,} of them are drawn (the density is kept).")
     if np.isfinite(view.layout.overall):
         parts.append(f"Neighbourhood preserved: **{view.layout.overall:.0%}** of each point's {view.layout.k} true "
                      f"neighbours are among its {view.layout.k} nearest on the map (mean).")
@@ -212,13 +223,19 @@ def layout_progress(job, showing_result: bool) -> None:
 # ---------------------------------------------------------------- the map
 
 
-def map_figure(space: Space, options: ExploreOptions, view: MapData, keep: np.ndarray, picked):
-    """The map's figure: the filtered points, the pick, lines to the focus's true neighbours, labels."""
+def points_shown(space: Space, view: MapData, keep: np.ndarray, picked) -> tuple[np.ndarray, int]:
+    """The rows drawn on the map (filtered; sampled when too many, keeping the pick and its
+    neighbours), and how many passed the filters."""
     candidates = view.on_map[keep[view.on_map]]
     lists = neighbour_lists(space, view, picked.focus)
     must = [*([] if picked.focus is None else [picked.focus]), *picked.rows,
             *[r for rows, _ in lists.values() for r in rows]]
-    shown = catalogue.points_to_draw(candidates, MAX_POINTS, must)
+    return catalogue.points_to_draw(candidates, MAX_POINTS, must), len(candidates)
+
+
+def map_figure(space: Space, options: ExploreOptions, view: MapData, shown: np.ndarray, picked):
+    """The map's figure: the points ``shown``, the pick, lines to the focus's true neighbours, labels."""
+    lists = neighbour_lists(space, view, picked.focus)
     xy = view.xy[shown]
     colour, numeric, log = catalogue.colour_values(
         space.table.iloc[shown], options.colour_by, space.popularity[shown], view.cluster_name(shown),
@@ -230,17 +247,11 @@ def map_figure(space: Space, options: ExploreOptions, view: MapData, keep: np.nd
         xy, row_ids=shown, hover=maps.hover_texts(space)[shown].tolist(), colour=colour,
         colour_label=options.colour_by, numeric_colour=numeric, log_colour=log,
         sizes=catalogue.sizes_from_popularity(space.popularity[shown]) if options.sized else None,
-        is_user=space.is_user[shown], highlight=highlight, labels=labels,
-        title=_title(view, len(shown), len(candidates)),
+        is_user=space.is_user[shown], highlight=highlight, labels=labels, title="",
         height=MAP_HEIGHT, category_order=_category_order(space, options, view), lines=lines,
         faded=view.placed[shown] if view.placed.any() else None, faded_label="placed by neighbours",
-        x_range=None if options.request.dims == 3 else x_range, y_range=None if options.request.dims == 3 else y_range)
-
-
-def _title(view: MapData, n_shown: int, n_candidates: int) -> str:
-    method = "UMAP" if view.layout.info.method == "umap" else "PCA"
-    sample = f" (a random {n_shown:,} of {n_candidates:,})" if n_shown < n_candidates else ""
-    return f"{method} layout · {n_shown:,} points{sample}"
+        x_range=None if options.request.dims == 3 else x_range, y_range=None if options.request.dims == 3 else y_range,
+        unit_colour=options.colour_by == catalogue.COLOUR_BY_PRESERVATION)
 
 
 def _category_order(space: Space, options: ExploreOptions, view: MapData) -> list[str] | None:
@@ -301,6 +312,11 @@ LIST_COLUMNS = {
 
 def side_panel(space: Space, view: MapData, picked, source: str) -> None:
     """The focus's neighbours (cosine, euclidean) and how many the map keeps; or the selection; or a hint."""
+    with st.container(key="explore_side"):
+        _side_panel(space, view, picked, source)
+
+
+def _side_panel(space: Space, view: MapData, picked, source: str) -> None:
     if picked.focus is None:
         _no_focus(space, picked)
         return
@@ -324,8 +340,9 @@ def side_panel(space: Space, view: MapData, picked, source: str) -> None:
                     "Distance between the vectors (0 = same)")
         table = pd.DataFrame({"": ["●" if r in both else "" for r in rows], "score": scores,
                               "title": space.titles[rows]})
-        st.dataframe(table, hide_index=True, column_config=LIST_COLUMNS, row_height=24,
-                     height=24 * (len(table) + 1) + 4, key=f"explore_list_{metric}")
+        with st.container(key=f"explore_list_{metric}"):
+            st.dataframe(table, hide_index=True, column_config=LIST_COLUMNS, row_height=24,
+                         height=38 + 24 * len(table))
     st.page_link("pages/4_Neighbours.py", label="All three metrics side by side", icon=":material/hub:",
                  query_params={"item": str(space.ids[focus]), **({"space": "uploaded"} if source == UPLOADED else {})})
     st.button("Clear", icon=":material/close:", key="explore_clear_focus", on_click=explore.clear_pick, args=(space,))

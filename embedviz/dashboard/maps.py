@@ -41,6 +41,22 @@ def threshold(space: Space) -> Threshold:
     return space.derived.get_or_build("threshold", lambda: choose_min_count(space.popularity))
 
 
+def default_request(space: Space) -> LayoutRequest:
+    """The map the Explore page opens with: 2-D UMAP of the rows above the data's threshold."""
+    return LayoutRequest("umap", 2, threshold(space).min_count, False)
+
+
+def full_positions(space: Space, request: LayoutRequest) -> np.ndarray:
+    """Every row's position, shape (n, dims): laid out, or placed among its nearest laid-out rows."""
+    layout, _ = current_layout(space, request)
+    xy = np.empty((len(space.vectors), request.dims), np.float32)
+    xy[layout.rows] = layout.xy
+    if len(layout.rows) < len(space.vectors):
+        rest, rest_xy = placed_rows(space, layout, request)
+        xy[rest] = rest_xy
+    return xy
+
+
 def laid_rows(space: Space, min_count: int) -> np.ndarray:
     """Rows with at least ``min_count`` interactions (all rows when counts are unknown)."""
     if min_count <= 0 or not np.any(space.popularity > 0):
@@ -81,9 +97,8 @@ def _start(space: Space, request: LayoutRequest) -> Job:
             _rate["umap"] = len(rows) / max(result.seconds, 1e-3)
         return result
 
-    job = Job(f"{request.method.upper()} layout of {len(rows):,} points", work, total=1000, unit="‰")
-    job.rows = len(rows)   # type: ignore[attr-defined]  (for the estimate)
-    return job
+    return Job(f"{request.method.upper()} layout of {len(rows):,} points", work, total=1000, unit="‰",
+               size=len(rows))
 
 
 def estimate_seconds_left(job: Job) -> float | None:
@@ -94,7 +109,7 @@ def estimate_seconds_left(job: Job) -> float | None:
     fraction = job.fraction
     if fraction >= _STAGES["layout"][0] + 0.05:
         return job.elapsed * (1 - fraction) / fraction
-    rows = getattr(job, "rows", None)
+    rows = job.size
     if not rows:
         return None
     return max(rows / _rate["umap"] - job.elapsed, 1.0)
@@ -139,13 +154,28 @@ def placed_rows(space: Space, layout: maps.MapLayout, request: LayoutRequest) ->
     return space.derived.get_or_build(("placed", request, layout.info.method), build)
 
 
+AUTO = 0   # n_clusters meaning "choose from the data"
+
+
+def auto_n_clusters(space: Space, min_count: int) -> int:
+    """The cluster count with the best silhouette on the laid-out rows (built once)."""
+    from embedviz.analysis.clustering import choose_n_clusters
+
+    return space.derived.get_or_build(
+        ("auto-clusters", min_count), lambda: choose_n_clusters(space.vectors[laid_rows(space, min_count)]))
+
+
 def clusters(space: Space, min_count: int, n_clusters: int) -> tuple[np.ndarray, dict[int, str]]:
     """k-means clusters of the laid-out rows (the others join the nearest cluster) and their names.
 
     Computed on the laid-out rows only, so filters never change them; names come from
-    over-represented genres/tags, else the most popular titles.
+    over-represented genres/tags, else the most popular titles. ``n_clusters`` `AUTO` chooses
+    the count from the data (`auto_n_clusters`).
     """
     from embedviz.analysis.clustering import cluster_embeddings, label_clusters, nearest_cluster
+
+    if n_clusters == AUTO:
+        n_clusters = auto_n_clusters(space, min_count)
 
     def build() -> tuple[np.ndarray, dict[int, str]]:
         rows = laid_rows(space, min_count)
@@ -161,16 +191,20 @@ def clusters(space: Space, min_count: int, n_clusters: int) -> tuple[np.ndarray,
     return space.derived.get_or_build(("clusters", min_count, n_clusters), build)
 
 
-def facets(space: Space, min_count: int, n_clusters: int):
+def facets(space: Space, min_count: int, n_clusters: int, show_hidden: bool = False):
     """The linked charts' facets (cluster, popularity, genres/tags, other columns), built once."""
     from embedviz.analysis.facets import table_facets
+
+    if n_clusters == AUTO:
+        n_clusters = auto_n_clusters(space, min_count)
 
     def build():
         labels, names = clusters(space, min_count, n_clusters)
         popularity = space.popularity if np.any(space.popularity > 0) else None
-        return table_facets(space.table, popularity, [names[c] for c in labels])
+        return table_facets(space.table, popularity, [names[c] for c in labels],
+                            min_popularity=None if show_hidden else min_count)
 
-    return space.derived.get_or_build(("facets", min_count, n_clusters), build)
+    return space.derived.get_or_build(("facets", min_count, n_clusters, show_hidden), build)
 
 
 def hover_texts(space: Space) -> np.ndarray:

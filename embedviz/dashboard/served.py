@@ -10,6 +10,7 @@ operator chose to serve these files to everyone who can reach the server.
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ import numpy as np
 
 from embedviz.analysis.sampling import Window, full_window, point_priority
 from embedviz.dashboard.cache import DerivedCache
+from embedviz.dashboard.jobs import Job
 from embedviz.dashboard.records import Space
 from embedviz.data.bigfiles import VectorSet, open_vectors
 
@@ -101,10 +103,48 @@ def map_layout(served: Served, name: str, xy: np.ndarray) -> MapLayout:
     return served.views.get_or_build(("layout", name, id(xy)), build)
 
 
+def pca_layout(served: Served) -> np.ndarray:
+    """The instant 2-D layout (PCA, a block at a time), shown until UMAP is ready."""
+    from embedviz.analysis.projection import project
+
+    return served.space.derived.get_or_build(("pca", 2), lambda: project(served.data.vectors, method="pca"))
+
+
+# Progress of a layout over its stages: share of the total time each takes (roughly, at 200k rows).
+_STAGES = {"neighbours": (0.0, 0.3), "layout": (0.3, 0.85), "transform": (0.85, 1.0), "done": (1.0, 1.0)}
+
+
+def umap_job(served: Served, reproducible: bool = False) -> Job:
+    """The UMAP layout, computed once per set (and seeding) in the worker process.
+
+    Multithreaded unless ``reproducible`` (seeded: umap-learn then uses one thread). The worker
+    gets the vectors as a `MappedArray` and maps the same file (no pickled copy through a pipe);
+    the job's ``done`` counts per cent, its last history entry names the stage.
+    """
+    from embedviz.dashboard import workers
+    from embedviz.data.bigfiles import mapped_reference
+
+    vectors = mapped_reference(served.data.vectors) or served.data.vectors
+
+    def work(job: Job):
+        def progress(stage: str, fraction: float) -> None:
+            low, high = _STAGES.get(stage, (0.0, 1.0))
+            job.update(int(100 * (low + (high - low) * fraction)), {"stage": stage, "fraction": fraction})
+
+        started = time.perf_counter()
+        xy = workers.run(workers.project_shared, vectors, method="umap", random_state=0 if reproducible else None,
+                         progress=progress)
+        print(f"embedviz: UMAP 2-D layout of {len(xy):,} rows in {time.perf_counter() - started:.1f} s "
+              f"({'seeded' if reproducible else 'multithreaded'})", flush=True)
+        return xy
+
+    return served.space.derived.get_or_build(("umap", 2, reproducible),
+                                             lambda: Job("UMAP 2-D", work, total=100, unit="%"))
+
+
 def warm(served: Served) -> None:
     """Compute what the first view needs (PCA layout, its map image) and queue the UMAP layout."""
-    from embedviz.dashboard import mapviews, services
+    from embedviz.dashboard import mapviews
 
-    xy = services.pca_layout(served.space, 2)
-    mapviews.view(served, map_layout(served, "PCA", xy), None, None)
-    services.umap_job(served.space, 2)
+    mapviews.view(served, map_layout(served, "PCA", pca_layout(served)), None, None)
+    umap_job(served)

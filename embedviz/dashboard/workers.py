@@ -37,14 +37,51 @@ def _prepare_worker() -> None:
     enable_umap_caching()
 
 
+class _WorkerProcess(multiprocessing.context.ForkServerProcess):
+    """A forkserver process that does not import the parent's ``__main__``.
+
+    multiprocessing makes every child import the parent's main module first. In a Streamlit
+    server ``__main__`` is the page script being run (Streamlit executes pages as ``__main__``),
+    so each worker ran app.py in bare mode: it printed a traceback ("an attempt has been made to
+    start a new process before the current process has finished its bootstrapping phase") from
+    the warm-up it started, and loaded the demo model for nothing. The work sent here is module
+    functions of embedviz, which need no main module.
+    """
+
+    @staticmethod
+    def _Popen(process_obj):
+        from multiprocessing import spawn
+
+        with _launch_lock:
+            original = spawn.get_preparation_data
+
+            def without_main(name):
+                data = original(name)
+                data.pop("init_main_from_path", None)
+                data.pop("init_main_from_name", None)
+                return data
+
+            spawn.get_preparation_data = without_main
+            try:
+                return multiprocessing.context.ForkServerProcess._Popen(process_obj)
+            finally:
+                spawn.get_preparation_data = original
+
+
+class _WorkerContext(multiprocessing.context.ForkServerContext):
+    Process = _WorkerProcess
+
+
+_launch_lock = threading.Lock()
+
+
 def _get_pool() -> ProcessPoolExecutor:
     global _pool
     with _lock:
         if _pool is None:
-            # forkserver: a clean (thread-free) parent to fork from, and, with our own (light) preload
-            # list, the server's __main__ (streamlit's CLI, pytest, ...) is never re-imported. umap
-            # is imported by the worker itself, at low priority.
-            context = multiprocessing.get_context("forkserver")
+            # forkserver: a clean (thread-free) parent to fork from; our own (light) preload list,
+            # and no main module imported (see _WorkerProcess). umap is imported by the worker itself.
+            context = _WorkerContext()
             context.set_forkserver_preload([__name__])
             _pool = ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_prepare_worker)
             _stop_with_the_server()

@@ -30,7 +30,7 @@ import pandas as pd
 
 from embedviz.data import bigformats as fmt
 from embedviz.data.columns import normalise_name
-from embedviz.data.metadata import ID_NAMES, TITLE_NAMES
+from embedviz.data.metadata_columns import ID_NAMES, TITLE_NAMES
 from embedviz.errors import DataError
 from embedviz.paths import cache_dir
 

@@ -7,11 +7,12 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from pyspark import StorageLevel
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, Row, SparkSession
 from pyspark.sql import functions as F
 
 from embedviz.data.columns import guess_columns
@@ -41,15 +42,27 @@ class Prepared:
 # --------------------------------------------------------------------------- reading
 
 
-def _hadoop(spark: SparkSession, location: str):
-    jvm = spark.sparkContext._jvm
-    path = jvm.org.apache.hadoop.fs.Path(location)
+def jvm(spark: SparkSession) -> Any:
+    """The driver JVM's gateway view (for Hadoop's FileSystem API)."""
+    return spark.sparkContext._jvm
+
+
+def hadoop_path(spark: SparkSession, location: str):
+    path = jvm(spark).org.apache.hadoop.fs.Path(location)
     return path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), path
+
+
+def one_row(frame: DataFrame) -> Row:
+    """The single row of an aggregate (or the first row of a non-empty frame)."""
+    row = frame.first()
+    if row is None:  # pragma: no cover - aggregates always return a row
+        raise RuntimeError("Spark returned no row for an aggregate")
+    return row
 
 
 def first_data_file(spark: SparkSession, location: str):
     """(name, first bytes) of the first data file at ``location`` (a file, folder or glob)."""
-    fs, path = _hadoop(spark, location)
+    fs, path = hadoop_path(spark, location)
     matches = fs.globStatus(path)
     if matches is None or len(matches) == 0:
         raise DataError(f"{location}: no such file or folder")
@@ -149,13 +162,13 @@ def check_values(clean: DataFrame, columns: dict, name: str) -> tuple[int, int]:
     aggregates = [F.count(F.lit(1)).alias("rows"), F.approx_count_distinct("value").alias("distinct"),
                   F.sum((F.col("value") > 0).cast("long")).alias("positive")]
     aggregates += [F.sum(condition.cast("long")).alias(f"p{i}") for i, (_, condition) in enumerate(problems)]
-    stats = clean.agg(*aggregates).first()
+    stats = one_row(clean.agg(*aggregates))
     if stats["rows"] == 0:
         raise DataError(f"{name}: has no data rows")
     for i, (what, condition) in enumerate(problems):
         count = stats[f"p{i}"] or 0
         if count:
-            example = clean.filter(condition).first()
+            example = one_row(clean.filter(condition))
             shown = {"user": example["user"], "item": example["item"], "value": example["raw_value"]}
             hint = (" WALS and the translated ALS need values >= 0." if what == "a negative value" else "")
             raise DataError(f"{name}: {count:,} of {stats['rows']:,} rows have {what} (columns "
@@ -230,8 +243,9 @@ def prepare(frame: DataFrame, name: str, log=lambda line: None) -> Prepared:
     users, n_users = number_ids(combined, "user")
     items, n_items = number_ids(combined, "item")
     ratings = _rated(combined, users, items).persist(StorageLevel.MEMORY_AND_DISK)
-    stats = ratings.agg(F.count(F.lit(1)).alias("n"), F.sum((F.col("value") > 0).cast("long")).alias("positive"),
-                        F.avg(F.when(F.col("value") > 0, F.col("value"))).alias("mean")).first()
+    stats = one_row(ratings.agg(
+        F.count(F.lit(1)).alias("n"), F.sum((F.col("value") > 0).cast("long")).alias("positive"),
+        F.avg(F.when(F.col("value") > 0, F.col("value"))).alias("mean")))
     clean.unpersist()
     combined.unpersist()
     if not stats["positive"]:   # possible for ratings whose latest value is 0

@@ -28,7 +28,7 @@ with warnings.catch_warnings():  # pyspark 4.3 warns about pandas 3 on import; w
 
 from embedviz.errors import DataError
 from embedviz.spark import factors as layout
-from embedviz.spark.frames import Prepared, _hadoop, prepare, read_table
+from embedviz.spark.frames import Prepared, hadoop_path, jvm, prepare, read_table
 from embedviz.spark.params import DataCounts, spark_params
 
 # A cluster that accepts the application but has no free worker would leave it waiting forever.
@@ -36,8 +36,13 @@ EXECUTOR_WAIT_S = 60
 _QUIET = {"spark.ui.showConsoleProgress": "false", "spark.log.level": "ERROR"}
 
 
-def start_session(master: str | None, app_name: str, conf: dict | None = None) -> SparkSession:
-    """A SparkSession on ``master`` (None: the one spark-submit gives, else ``local[*]``)."""
+def start_session(master: str | None, app_name: str, conf: dict | None = None) -> tuple[SparkSession, bool]:
+    """(SparkSession, whether we own it). With no ``master``: the session already running in this
+    process (a Databricks job or notebook; not ours to stop), else spark-submit's master, else
+    ``local[*]``."""
+    active = SparkSession.getActiveSession()
+    if active is not None and master is None:
+        return active, False
     builder = SparkSession.builder.appName(app_name)
     if master is not None:
         builder = builder.master(master)
@@ -45,13 +50,13 @@ def start_session(master: str | None, app_name: str, conf: dict | None = None) -
         builder = builder.master("local[*]")
     for key, value in {**_QUIET, **(conf or {})}.items():
         builder = builder.config(key, value)
-    return builder.getOrCreate()
+    return builder.getOrCreate(), True
 
 
 def wait_for_executors(spark: SparkSession, timeout_s: float = EXECUTOR_WAIT_S) -> None:
     """Return once an executor has joined (at once on a local master); DataError after ``timeout_s``."""
     sc = spark.sparkContext
-    if sc.master.startswith("local"):
+    if str(sc.master).startswith("local"):
         return
     deadline = time.monotonic() + timeout_s
     while sc._jsc.sc().getExecutorMemoryStatus().size() < 2:  # the driver is one entry
@@ -63,20 +68,28 @@ def wait_for_executors(spark: SparkSession, timeout_s: float = EXECUTOR_WAIT_S) 
 
 
 def size_shuffles(spark: SparkSession) -> None:
-    """Shuffle partitions = 2 x the cores at hand, unless configured.
+    """On a local master, shuffle partitions = 2 x the cores, unless configured.
 
-    Spark's default of 200 suits big clusters; on a laptop or a small cluster it makes every
-    groupBy and join of this job run 200 tiny tasks (measured: 104 s instead of 26 s for the
-    100k-rating set on local[2]).
+    Spark's default of 200 suits clusters (and adaptive execution merges small partitions);
+    on one machine it makes every groupBy and join of this job run 200 tiny tasks (measured:
+    104 s instead of 26 s for the 100k-rating set on local[2]). On a cluster the number of
+    cores at start says little (dynamic allocation), so Spark's setting stays.
     """
     sc = spark.sparkContext
-    if not sc.getConf().contains("spark.sql.shuffle.partitions"):
+    if str(sc.master).startswith("local") and not sc.getConf().contains("spark.sql.shuffle.partitions"):
         spark.conf.set("spark.sql.shuffle.partitions", str(max(2, 2 * sc.defaultParallelism)))
+
+
+def als_blocks(spark: SparkSession) -> int:
+    """User and item blocks of ALS: the cores on one machine, at least Spark's default 10 on a cluster."""
+    sc = spark.sparkContext
+    cores = max(1, sc.defaultParallelism)
+    return cores if str(sc.master).startswith("local") else max(10, cores)
 
 
 def check_output(spark: SparkSession, out: str) -> None:
     """Refuse an --out that is a file or a folder holding something else; clear a previous run's JSON."""
-    fs, path = _hadoop(spark, out)
+    fs, path = hadoop_path(spark, out)
     if not fs.exists(path):
         return
     if fs.isFile(path):
@@ -86,7 +99,7 @@ def check_output(spark: SparkSession, out: str) -> None:
         raise DataError(f"--out {out} exists and is not an embedviz Spark output (it holds {names[:3]}); "
                         "choose a new folder")
     if names:  # a failed rewrite must not leave the old JSON describing new parts
-        fs.delete(_hadoop(spark, _join(out, layout.INFO_FILE))[1], False)
+        fs.delete(hadoop_path(spark, _join(out, layout.INFO_FILE))[1], False)
 
 
 def _join(folder: str, name: str) -> str:
@@ -114,14 +127,14 @@ def write_outputs(spark: SparkSession, out: str, prepared: Prepared, model: ALSM
     prepared.ratings.write.mode("overwrite").parquet(_join(out, layout.INTERACTIONS))
     model.write().overwrite().save(_join(out, layout.SPARK_MODEL))
     if items is not None:
-        fs, target = _hadoop(spark, _join(out, _items_name(items)))
-        local = spark.sparkContext._jvm.org.apache.hadoop.fs.Path(str(items.resolve()))
+        fs, target = hadoop_path(spark, _join(out, _items_name(items)))
+        local = jvm(spark).org.apache.hadoop.fs.Path(str(items.resolve()))
         fs.copyFromLocalFile(False, True, local, target)
 
 
 def write_info(spark: SparkSession, out: str, info: dict) -> None:
     """The JSON, written last: its presence marks a complete output folder."""
-    fs, target = _hadoop(spark, _join(out, layout.INFO_FILE))
+    fs, target = hadoop_path(spark, _join(out, layout.INFO_FILE))
     stream = fs.create(target, True)
     try:
         stream.write(bytearray(json.dumps(info, indent=2).encode()))
@@ -148,7 +161,8 @@ def train_on_spark(source: str, out: str, wals: dict, *, master: str | None = No
         WALS parameters (factors, regularization, unobserved_weight, alpha, iterations,
         random_state); see `embedviz.spark.params`.
     master : str, optional
-        Spark master URL; None uses spark-submit's, else ``local[*]``.
+        Spark master URL; None uses the session already running (Databricks), else
+        spark-submit's master, else ``local[*]``.
     conf : dict, optional
         Extra Spark settings (e.g. ``spark.executor.memory``).
     items : Path, optional
@@ -162,13 +176,14 @@ def train_on_spark(source: str, out: str, wals: dict, *, master: str | None = No
         What ``embedviz-spark.json`` holds.
     """
     started = time.perf_counter()
-    spark = start_session(master, f"embedviz train {Path(source).name}", conf)
+    spark, owned = start_session(master, f"embedviz train {Path(source).name}", conf)
     try:
         return _train(spark, source, out, wals, items, log, started)
     except (PySparkException, Py4JError) as error:
         raise DataError(f"Spark failed: {_first_line(error)}") from None
     finally:
-        spark.stop()
+        if owned:
+            spark.stop()
 
 
 def _train(spark: SparkSession, source: str, out: str, wals: dict, items: Path | None,
@@ -181,7 +196,7 @@ def _train(spark: SparkSession, source: str, out: str, wals: dict, items: Path |
     frame, fmt = read_table(spark, source)
     prepared = prepare(frame, Path(source).name, log)
     params = _translated(wals, prepared)
-    blocks = max(1, sc.defaultParallelism)
+    blocks = als_blocks(spark)
     log(_data_line(source, fmt, prepared))
     log("ALS: " + ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in params.items())
         + f"; {blocks} user and item blocks")
