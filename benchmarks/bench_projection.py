@@ -56,11 +56,10 @@ def child(scenario: str, data: str, out: str) -> None:
     if runner == "vanilla":
         xy = umap.UMAP(metric=options.get("metric", "euclidean")).fit_transform(x)
     else:
-        import embedviz.analysis._umap as _umap
         import embedviz.analysis.projection as projection
 
         if options.get("no_knn"):
-            _umap.EXACT_KNN_ROWS = 0
+            projection.EXACT_KNN_ROWS = 0
         xy = projection.project(x, random_state=options.get("random_state"),
                                 sample_above=options.get("sample_above", 200_000))
     np.save(out, xy)

@@ -12,10 +12,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from embedviz.analysis._umap import EXACT_KNN_ROWS, Callback, default_n_neighbors, place_by_neighbours
 from embedviz.analysis.neighbours import exact_knn_graph
 from embedviz.analysis.preservation import map_neighbours, neighbourhood_preservation, true_neighbours
-from embedviz.analysis.projection import MIN_UMAP_ROWS, ProjectionInfo, project
+from embedviz.analysis.projection import (
+    EXACT_KNN_ROWS,
+    MIN_UMAP_ROWS,
+    Callback,
+    ProjectionInfo,
+    default_n_neighbors,
+    place_by_neighbours,
+    project,
+)
 
 # Neighbourhood size of the preservation figure.
 PRESERVATION_K = 10

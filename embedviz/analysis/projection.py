@@ -12,28 +12,29 @@ sampled neighbours.
 """
 from __future__ import annotations
 
+import re
 import time
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, overload
 
 import numpy as np
 
-from embedviz.analysis._umap import (
-    INITS,
-    Callback,
-    _pca,
-    _report,
-    _umap_all,
-    _umap_sampled,
-    default_n_neighbors,
-    enable_umap_caching,
-)
 from embedviz.analysis.metrics import normalise_rows
+from embedviz.analysis.neighbours import NeighbourIndex, exact_knn_graph, scores_to_distances
+from embedviz.analysis.umap_setup import enable_umap_caching, warmup  # noqa: F401  (public here too)
 
 METHODS = ("pca", "umap")
 PROJECTION_METRICS = ("cosine", "euclidean")
 # Below this many rows UMAP has too few points for a neighbourhood graph.
 MIN_UMAP_ROWS = 16
+# PCA axes are estimated from at most this many rows (plenty for a display).
+PCA_FIT_ROWS = 20_000
+# Rows placed per step on the sampling path (progress is reported between steps).
+TRANSFORM_CHUNK = 50_000
+# Rows checked / projected per block, so big (memory-mapped) inputs are never copied whole.
+CHUNK_ROWS = 65_536
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,9 @@ class ProjectionInfo:
     message: str
 
 
+Callback = Callable[[str, float], None]
+
+
 def _check_inputs(vectors, method, n_components, metric, n_neighbors, min_dist) -> np.ndarray:
     x = np.asarray(vectors)
     if x.ndim != 2 or x.shape[0] < 1 or x.shape[1] < 1:
@@ -78,8 +82,8 @@ def _check_inputs(vectors, method, n_components, metric, n_neighbors, min_dist) 
         )
     if not np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.complexfloating):
         raise ValueError(f"vectors must be real numbers, got dtype {x.dtype}")
-    x = np.ascontiguousarray(x, dtype=np.float32)
-    if not np.isfinite(x).all():
+    x = np.ascontiguousarray(x, dtype=np.float32)    # no copy for float32 (a memory-mapped file stays mapped)
+    if not all(np.isfinite(x[s:s + CHUNK_ROWS]).all() for s in range(0, len(x), CHUNK_ROWS)):
         raise ValueError("vectors must be finite, found NaN or inf")
     if method not in METHODS:
         raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
@@ -98,10 +102,221 @@ def _check_inputs(vectors, method, n_components, metric, n_neighbors, min_dist) 
     return x
 
 
+def default_n_neighbors(n_rows: int) -> int:
+    """UMAP neighbourhood size for ``n_rows`` points: 15, smaller for tiny sets.
+
+    15 is umap-learn's well-tested default; larger values cost layout time
+    linearly and blur the local structure the Explore page is about. With few
+    points a 15-neighbourhood would span whole groups, so use a quarter of n.
+    """
+    return int(min(15, max(2, n_rows // 4)))
+
+
+def default_n_epochs(n_rows: int) -> int:
+    """Layout epochs: umap-learn uses 500 up to 10k rows and 200 above; we use
+    200 from 2,000 rows: at 10k, 500 epochs took 6.4 s against 2.0 s for the
+    same trustworthiness (0.979 vs 0.978)."""
+    return 500 if n_rows < 2_000 else 200
+
+
 # ----------------------------------------------------------------------------- PCA
 
 
+def _pca(x: np.ndarray, n_components: int, random_state, unit: bool = False) -> np.ndarray:
+    """Principal components of ``x`` (n, d) -> (n, n_components) float32.
+
+    Axes from a centred SVD of at most `PCA_FIT_ROWS` rows (``unit``: rows scaled to length 1);
+    components beyond the rank are zero; signs fixed (largest loading positive). Rows are
+    projected a block at a time, so a 1M-row (mapped) input is never copied whole.
+    """
+    n, d = x.shape
+    fit_rows = x
+    if n > PCA_FIT_ROWS:
+        rng = np.random.default_rng(random_state if random_state is not None else 0)
+        fit_rows = x[np.sort(rng.choice(n, PCA_FIT_ROWS, replace=False))]
+    prepared = normalise_rows if unit else np.asarray
+    fit_rows = prepared(np.asarray(fit_rows))
+    mean = fit_rows.mean(axis=0, dtype=np.float64)
+    _, _, vt = np.linalg.svd(fit_rows.astype(np.float64) - mean, full_matrices=False)
+    axes = vt[:n_components]
+    axes *= np.sign(axes[np.arange(len(axes)), np.abs(axes).argmax(axis=1)])[:, None]
+    out = np.zeros((n, n_components), np.float32)
+    axes32, shift = axes.T.astype(np.float32), (mean @ axes.T).astype(np.float32)
+    for start in range(0, n, CHUNK_ROWS):
+        out[start:start + CHUNK_ROWS, : len(axes)] = prepared(np.asarray(x[start:start + CHUNK_ROWS])) @ axes32 - shift
+    return out
+
+
 # ----------------------------------------------------------------------------- UMAP
+
+
+class _ProgressFile:
+    """A file for umap-learn's tqdm bar that forwards "n/total" to a callback."""
+
+    pattern = re.compile(r"(\d+)/(\d+)")
+
+    def __init__(self, callback: Callback, stage: str):
+        self.callback, self.stage = callback, stage
+
+    def write(self, text: str) -> None:
+        found = self.pattern.findall(text)
+        if found:
+            done, total = map(int, found[-1])
+            self.callback(self.stage, done / max(total, 1))
+
+    def flush(self) -> None:
+        pass
+
+
+def _umap_model(n_neighbors, n_components, metric, min_dist, random_state, n_rows,
+                callback, knn=None, init="spectral"):
+    import umap
+
+    progress = {}
+    if callback is not None:
+        progress = {"disable": False, "file": _ProgressFile(callback, "layout"),
+                    "bar_format": "{n}/{total}", "mininterval": 0.25, "leave": False}
+    return umap.UMAP(
+        n_neighbors=n_neighbors, n_components=n_components, metric=metric,
+        min_dist=min_dist, random_state=random_state, n_epochs=default_n_epochs(n_rows),
+        precomputed_knn=knn if knn is not None else (None, None, None),
+        tqdm_kwds=progress, init=init,
+    )
+
+
+def _check_knn(knn, n_rows: int, n_neighbors: int):
+    indices, distances = (np.asarray(a) for a in knn)
+    if indices.shape != distances.shape or indices.ndim != 2 or indices.shape[0] != n_rows:
+        raise ValueError(
+            f"knn must be (indices, distances) of shape ({n_rows}, k), got shapes "
+            f"{indices.shape} and {distances.shape}"
+        )
+    if indices.shape[1] < n_neighbors:
+        raise ValueError(
+            f"knn has {indices.shape[1]} neighbours per row but n_neighbors is {n_neighbors}; "
+            "compute it with exact_knn_graph(vectors, k=n_neighbors)"
+        )
+    return indices[:, :n_neighbors].astype(np.int32), distances[:, :n_neighbors].astype(np.float32)
+
+
+def _report(callback: Callback | None, stage: str, fraction: float) -> None:
+    if callback is not None:
+        callback(stage, fraction)
+
+
+def _fit_quietly(model, x: np.ndarray) -> np.ndarray:
+    """``model.fit`` without umap-learn's expected warnings (seeded -> one thread,
+    no search index with a precomputed graph, kernels that cannot be cached)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        warnings.filterwarnings("ignore", message="Cannot cache compiled function")
+        model.fit(x)
+    return model.embedding_
+
+
+# Above this many rows umap-learn's approximate graph (pynndescent: ~30 s to
+# compile in each process, then seconds) beats our exact one (n^2 * dim work:
+# measured 0.3-0.8 s at 10k, 8 s at 50k, 41 s at 100k x 64 on two cores).
+EXACT_KNN_ROWS = 50_000
+
+
+def _umap_all(x, n_components, metric, n_neighbors, min_dist, random_state, init, knn, callback):
+    """UMAP fitted on every row, on an exact k-NN graph when affordable."""
+    if knn is not None:
+        knn = _check_knn(knn, len(x), n_neighbors)
+    elif len(x) <= EXACT_KNN_ROWS:
+        _report(callback, "neighbours", 0.0)
+        knn = exact_knn_graph(x, n_neighbors, metric)
+    _report(callback, "layout", 0.0)
+    model = _umap_model(n_neighbors, n_components, metric, min_dist, random_state, len(x),
+                        callback, knn, _initial_layout(x, init, n_components, metric, random_state))
+    return _fit_quietly(model, x), knn is not None
+
+
+INITS = ("pca", "spectral")
+
+
+def _initial_layout(x, init, n_components, metric, random_state):
+    """umap-learn's ``init``: "spectral" as is, "pca" as our PCA of the rows (unit-length ones
+    for cosine, so the start follows direction like the layout), scaled to umap's ±10 box.
+
+    umap-learn's spectral start solves an eigenproblem on one thread; on 20k clustered rows it
+    cost 20 CPU seconds of a 31-second layout (PCA start: 10.5 s, trustworthiness 0.998 both),
+    and more when the neighbour graph falls apart into many pieces.
+    """
+    if init == "spectral":
+        return "spectral"
+    start = _pca(x, n_components, random_state, unit=metric == "cosine")
+    start = start.astype(np.float64)
+    start *= 10.0 / max(float(np.abs(start).max()), 1e-12)
+    # umap-learn adds a little noise so that no two rows start at the same place
+    noise = np.random.default_rng(random_state).normal(scale=1e-4, size=start.shape)
+    return (start + noise).astype(np.float32)
+
+
+def _umap_sampled(x, n_components, metric, n_neighbors, min_dist, random_state, init,
+                  n_sample, callback):
+    """UMAP fitted on a random sample of ``n_sample`` rows; every other row is put
+    at the weighted mean position of its nearest sampled rows.
+
+    umap-learn's ``transform`` starts from that same point and then optimises
+    further; for 100k rows (20k sampled) it took 110 s against 10 s here, and it
+    needs pynndescent (~30 s to compile in every process).
+    """
+    rng = np.random.default_rng(random_state)
+    fitted = np.sort(rng.choice(len(x), n_sample, replace=False))
+    out = np.empty((len(x), n_components), np.float32)
+    out[fitted], used_knn = _umap_all(x[fitted], n_components, metric, n_neighbors, min_dist,
+                                      random_state, init, None, callback)
+    rest = np.setdiff1d(np.arange(len(x)), fitted)
+    out[rest] = place_by_neighbours(x[fitted], out[fitted], x[rest], k=n_neighbors, metric=metric,
+                                    callback=callback, random_state=random_state)
+    return out, used_knn
+
+
+def place_by_neighbours(laid_out, xy, others, k: int = 15, metric: str = "cosine", *,
+                        callback: Callback | None = None, random_state: int | None = 0) -> np.ndarray:
+    """Positions for new rows: the weighted mean position of their nearest laid-out rows.
+
+    Parameters
+    ----------
+    laid_out : array-like, shape (n, dim)
+        Vectors that have a layout.
+    xy : ndarray, shape (n, n_components)
+        Their layout.
+    others : array-like, shape (m, dim)
+        Vectors to place.
+    k : int
+        Neighbours averaged (the nearest weighs most).
+    metric : {"cosine", "euclidean"}
+    callback : callable(stage, fraction), optional
+        Progress, stage "transform".
+
+    Returns
+    -------
+    ndarray of float32, shape (m, n_components)
+    """
+    others = np.asarray(others, dtype=np.float32)
+    out = np.empty((len(others), xy.shape[1]), np.float32)
+    if len(others) == 0:
+        return out
+    index = NeighbourIndex(laid_out, approximate_above=EXACT_KNN_ROWS, random_state=random_state)
+    k = min(k, index.n_items)
+    for start in range(0, len(others), TRANSFORM_CHUNK):
+        _report(callback, "transform", start / len(others))
+        chunk = slice(start, start + TRANSFORM_CHUNK)
+        rows, scores = index.query(others[chunk], k=k, metric=metric)
+        out[chunk] = _weighted_positions(xy, rows, scores_to_distances(scores, metric))
+    return out
+
+
+def _weighted_positions(xy: np.ndarray, rows: np.ndarray, distances: np.ndarray) -> np.ndarray:
+    """Mean of ``xy[rows]`` (m, k, c) weighted by exp(-excess distance / its mean),
+    so the nearest neighbour counts most (umap-learn weighs its graph alike)."""
+    excess = distances - distances[:, :1]
+    scale = excess.mean(axis=1, keepdims=True)
+    weights = np.exp(-excess / np.where(scale > 0, scale, 1.0))
+    return (weights[..., None] * xy[rows]).sum(axis=1) / weights.sum(axis=1, keepdims=True)
 
 
 def _describe(method, n, n_fitted, n_neighbors, used_knn, tiny) -> str:
@@ -228,7 +443,7 @@ def project(
     tiny = method == "umap" and n < MIN_UMAP_ROWS
     n_fitted, used_knn, k = n, False, None
     if method == "pca" or tiny:
-        xy = _pca(normalise_rows(x) if metric == "cosine" else x, n_components, random_state)
+        xy = _pca(x, n_components, random_state, unit=metric == "cosine")
     else:
         enable_umap_caching()
         n_fitted = min(n, sample_above)
@@ -275,45 +490,3 @@ def trustworthiness(vectors, xy, k: int = 10, metric: str = "cosine", *,
         rows = np.random.default_rng(random_state).choice(len(x), sample, replace=False)
         x, y = x[rows], y[rows]
     return float(sklearn_trustworthiness(x, y, n_neighbors=k, metric=metric))
-
-
-def warmup(*, approximate: bool = False) -> dict[str, float]:
-    """Compile (and cache on disk) the numba code the layouts and neighbours use.
-
-    Fits tiny UMAP layouts on a precomputed graph, seeded and unseeded (umap's
-    serial and parallel layout kernels), lays out from a sample, and runs the
-    neighbour kernels. With ``approximate`` also builds small pynndescent
-    indexes (what catalogues above 2M items and UMAP above 50k rows use); those
-    cannot be cached on disk, so this only helps the current process (~30-60 s).
-    Caches go to ``NUMBA_CACHE_DIR`` when set.
-
-    Returns
-    -------
-    dict
-        Seconds per step.
-    """
-    from embedviz.analysis.metrics import METRICS
-    from embedviz.analysis.neighbours import NeighbourIndex, nearest_neighbours
-
-    rng = np.random.default_rng(0)
-    centres = rng.standard_normal((4, 8)) * 4
-    x = (centres[rng.integers(0, 4, 300)] + rng.standard_normal((300, 8))).astype(np.float32)
-    seconds = {}
-    start = time.perf_counter()
-    import umap  # noqa: F401  (the import itself is part of the cost)
-
-    seconds["import umap"] = time.perf_counter() - start
-    steps = {
-        "neighbours": lambda: [nearest_neighbours(x, 0, metric=m) for m in METRICS],
-        "umap (parallel)": lambda: project(x, random_state=None),
-        "umap (seeded)": lambda: project(x, random_state=0, n_components=3),
-        "umap (sampled)": lambda: project(x, sample_above=100, random_state=0),
-    }
-    if approximate:
-        index = NeighbourIndex(x, approximate_above=10)
-        steps["pynndescent"] = lambda: [index.query(0, metric=m) for m in METRICS]
-    for name, step in steps.items():
-        start = time.perf_counter()
-        step()
-        seconds[name] = time.perf_counter() - start
-    return seconds
