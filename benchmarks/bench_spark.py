@@ -115,6 +115,7 @@ def _spark_fitter(spark, train, params: dict):
     from pyspark.ml.recommendation import ALS
 
     frame = _as_spark_frame(spark, train)
+    spark.sparkContext.setCheckpointDir(tempfile.mkdtemp())   # as the job does: ALS cuts its lineage
     als = ALS(userCol="user_index", itemCol="item_index", ratingCol="value", numUserBlocks=2,
               numItemBlocks=2, **params)
     als.setMaxIter(2).fit(frame.limit(20_000))       # JIT warm-up, not timed
