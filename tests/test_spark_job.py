@@ -107,6 +107,24 @@ def test_missing_path_fails_before_spark_starts(tmp_path, capsys):
     assert "nope.parquet: no such file or folder" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("source", ["s3a://bucket/ratings/", "dbfs:/data/ratings", "hdfs:///r.parquet",
+                                    "/data/part-*.parquet"])
+def test_remote_paths_and_globs_are_left_to_spark(source):
+    from embedviz.spark.command import check_local_source
+
+    check_local_source(source)   # no error: Spark checks them
+
+
+def test_local_paths_are_checked_before_spark_starts(tmp_path):
+    from embedviz.errors import DataError
+    from embedviz.spark.command import check_local_source
+
+    (tmp_path / "r.csv").write_text("u,i\n")
+    check_local_source(f"file://{tmp_path / 'r.csv'}")
+    with pytest.raises(DataError, match="no such file"):
+        check_local_source(f"file:{tmp_path / 'gone.csv'}")
+
+
 def test_without_pyspark_the_command_says_how_to_install_it(monkeypatch, play_counts, tmp_path, capsys):
     import importlib.util
 

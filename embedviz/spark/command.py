@@ -49,10 +49,11 @@ def check_master(master: str | None) -> None:
 
 
 def check_local_source(source: str) -> None:
-    """DataError for a local path (no URI scheme, no glob) that does not exist."""
-    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", source) and not source.startswith("file://"):
-        return
-    path = Path(source.removeprefix("file://")).expanduser()
+    """DataError for a local path (no URI scheme, no glob) that does not exist: in a second, not after
+    starting a JVM."""
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]+:", source) and not source.startswith("file:"):
+        return   # hdfs://, s3a://, dbfs:/ ... are Spark's to check
+    path = Path(re.sub(r"^file:(//)?", "", source)).expanduser()
     if any(char in path.name for char in "*?[{") or path.exists():
         return
     raise DataError(f"{source}: no such file or folder")
