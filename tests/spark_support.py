@@ -97,7 +97,7 @@ def marked_env(**extra) -> tuple[dict, str]:
     return env, marker
 
 
-def run_cli(args: list[str], env: dict, timeout_s: float = 240) -> tuple[subprocess.CompletedProcess, float]:
+def run_cli(args: list[str], env: dict, timeout_s: float = 600) -> tuple[subprocess.CompletedProcess, float]:
     """``python -m embedviz ARGS`` in a child; (result, seconds)."""
     started = time.monotonic()
     result = subprocess.run([sys.executable, "-m", "embedviz", *args], env=env, cwd=ROOT, capture_output=True,
