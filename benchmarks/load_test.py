@@ -321,15 +321,18 @@ def report(levels: list[Level], idle_start: float, args) -> str:
             f"{args.cycles} page cycle(s) per session after upload + training; think time "
             f"{0.5 * args.think:.1f}-{1.5 * args.think:.1f} s; idle RSS at the start (after the warm-up visit) "
             f"{idle_start:.0f} MB."), ""]
-    out += [("| sessions | script runs | all pages p50 / p95 / max (s) | errors | sessions lost | leaks "
-             "| own names seen | training (submit → model in), median / max (s) | wall (s) "
-             "| server CPU (s) | client CPU (s) | load avg before → after |"),
-            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    # The peer is the same server with one session, in the same run.
+    single = next((_pct(lv.page_times(), 0.95) for lv in levels if lv.sessions == 1 and lv.page_times()), None)
+    out += [("| sessions | script runs | all pages p50 / p95 / max (s) | p95 ÷ 1-session p95 | errors "
+             "| sessions lost | leaks | own names seen | training (submit → model in), median / max (s) "
+             "| wall (s) | server CPU (s) | client CPU (s) | load avg before → after |"),
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for lv in levels:
         pages = lv.page_times()
         train = [v.train_seconds for v in lv.visitors if v.train_seconds == v.train_seconds]
         seen = sum(v.own_seen > 0 for v in lv.visitors)
-        out.append(f"| {lv.sessions} | {len(pages)} | {_cell(pages)} | {len(lv.errors)} | {lv.lost} | "
+        ratio = f"{_pct(pages, 0.95) / single:.1f}" if single and pages else "–"
+        out.append(f"| {lv.sessions} | {len(pages)} | {_cell(pages)} | {ratio} | {len(lv.errors)} | {lv.lost} | "
                    f"{len(lv.leaks)} | {seen} of {lv.sessions} | "
                    f"{(f'{statistics.median(train):.1f} / {max(train):.1f}') if train else '–'} | "
                    f"{lv.wall:.0f} | {lv.server_cpu:.0f} | {lv.client_cpu:.0f} | "
