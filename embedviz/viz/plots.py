@@ -9,6 +9,7 @@ import html
 
 import numpy as np
 import plotly.graph_objects as go
+import plotly.io as pio
 
 # 16 categories told apart by hue first, then lightness (no two oranges or two blues: a legend must be readable).
 PALETTE = ["#4C6EF5", "#F76707", "#2B8A3E", "#E03131", "#7048E8", "#0C8599", "#F06595", "#94D82D",
@@ -16,7 +17,11 @@ PALETTE = ["#4C6EF5", "#F76707", "#2B8A3E", "#E03131", "#7048E8", "#0C8599", "#F
 METRIC_COLOURS = {"cosine": "#4C6EF5", "euclidean": "#F76707", "dot": "#2B8A3E"}
 OTHER_COLOUR = "#CED4DA"   # categories beyond the palette, and the grey background under highlights
 HIGHLIGHT_COLOURS = {**METRIC_COLOURS, "selected": "#212529"}   # selection: neutral, unlike any genre colour
-_LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=50, b=10), font=dict(size=13))
+_LAYOUT = dict(margin=dict(l=10, r=10, t=50, b=10), font=dict(size=13))
+# Every figure uses plotly_white, set once as the default: passed to each figure as template="plotly_white",
+# Plotly rebuilt and validated the whole template per figure (60 % of the Data page's 4 figures; the top cost
+# of the server with 30 sessions in benchmarks/load_test.py --profile). The figures' JSON is the same.
+pio.templates.default = "plotly_white"
 
 
 def _figure(title: str, **layout) -> go.Figure:
