@@ -18,7 +18,7 @@ Data: ml-latest-small (``../shared/data``; skipped when absent) and a last.fm-li
 written by `embedviz.data.synthetic.write_lastfm` (1,892 users, ~18k artists, 90k plays from 1 to
 ~350k). Everything runs in this one process; implicit comes from requirements-bench.txt.
 
-Run: ``python benchmarks/bench_defaults.py [--budget 60] [--datasets ml-latest-small,lastfm-like]``
+Run: ``python benchmarks/bench_defaults.py [--budget 110] [--datasets ml-latest-small,lastfm-like]``
 """
 from __future__ import annotations
 
@@ -147,7 +147,8 @@ def table(rows: list[dict]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--budget", type=float, default=60.0, help="seconds for each WALS tuning run (default 60)")
+    parser.add_argument("--budget", type=float, default=110.0,
+                        help="seconds for each WALS tuning run, final refit included (default 110)")
     parser.add_argument("--datasets", default="ml-latest-small,lastfm-like")
     args = parser.parse_args()
     from embedviz.models import warmup
