@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import scipy.sparse as sp
 
-from embedviz.data.sources import DEFAULT_MAX_BYTES, GZIP_EXPANSION_LIMIT
+from embedviz.data.limits import DEFAULT_MAX_BYTES
 from embedviz.errors import DataError
 from embedviz.models.wals import WALS
 from embedviz.validation import check_float, check_int, check_random_state
@@ -37,8 +37,9 @@ INFO_FILE = "embedviz-spark.json"
 USER_FACTORS, ITEM_FACTORS, INTERACTIONS, SPARK_MODEL = "user_factors", "item_factors", "interactions", "spark_model"
 FACTOR_COLUMNS = ("id", "index", "factors")
 INTERACTION_COLUMNS = ("user_index", "item_index", "value")
-# A zip is read in memory: its members may add up to this much once inflated.
-MAX_ZIP_CONTENT = DEFAULT_MAX_BYTES * GZIP_EXPANSION_LIMIT
+# A zip is read in memory: its members may add up to this much once inflated (1 GB; checked
+# from the zip's declared sizes before anything is inflated).
+MAX_ZIP_CONTENT = 5 * DEFAULT_MAX_BYTES
 _MAX_INFO_BYTES = 1 << 20
 
 
