@@ -13,7 +13,6 @@ import threading
 import numpy as np
 import pandas as pd
 
-import embedviz as ev
 from embedviz import workflows
 from embedviz.analysis.metrics import normalise_rows
 from embedviz.dashboard import workers
@@ -40,11 +39,13 @@ def _once(function):
 def demo_dataset() -> Dataset:
     """The embedded demo data set with its item metadata (public, shared by all sessions)."""
     from embedviz.data.datasets import DEMO_ITEMS, DEMO_RATINGS, load_demo
-    from embedviz.data.metadata import align_metadata
+    from embedviz.data.metadata import align_metadata, metadata_report
 
     data, meta = load_demo()
     digest = digest_bytes(DEMO_RATINGS.read_bytes(), DEMO_ITEMS.read_bytes())
-    return Dataset("Demo: films (generated)", data, align_metadata(meta, data.item_ids), digest, is_demo=True)
+    items = align_metadata(meta, data.item_ids)
+    return Dataset("Demo: films (generated)", data, items, digest, is_demo=True,
+                   meta_report=metadata_report(meta, items))
 
 
 @_once
@@ -63,7 +64,8 @@ def trained_model(result: workflows.Evaluated, data: Dataset, *, name: str) -> T
     """A workflow's result as the record the pages keep."""
     return TrainedModel(name=name, model=result.model, params=result.params, dataset_digest=data.digest,
                         seconds=result.seconds, metrics=result.metrics,
-                        baseline_metrics=result.baseline_metrics, train=result.train, test=result.test)
+                        baseline_metrics=result.baseline_metrics, train=result.train, test=result.test,
+                        warnings=list(result.warnings))
 
 
 def start_training(data: Dataset, model_name: str, params: dict, name: str) -> Job:
@@ -77,7 +79,31 @@ def start_training(data: Dataset, model_name: str, params: dict, name: str) -> J
         result = workflows.train_and_evaluate(data.interactions, spec.name, params, callback=report)
         return trained_model(result, data, name=name)
 
-    return Job(name, work, total=spec.steps(params), unit=spec.step_unit)
+    job = Job(name, work, total=spec.steps(params), unit=spec.step_unit)
+    job.model = spec.name
+    return job
+
+
+def start_tuning(data: Dataset, model_name: str, budget_s: float, name: str, random_state: int = 0) -> Job:
+    """Tune in a background thread (`embedviz.tune` on the training split); the page polls the job.
+
+    The job's result is ``(TuneResult, TrainedModel)``: the search, and the tuned model scored on
+    the held-out split like any trained model.
+    """
+    spec = model_spec(model_name)
+
+    def work(job: Job):
+        def report(progress) -> bool:
+            job.set_total(max(progress.planned, progress.trial))
+            return job.update(progress.trial, {"row": progress.row, "best": progress.best_score})
+
+        result, evaluated = workflows.tune_and_evaluate(data.interactions, spec.name, budget_s,
+                                                        random_state=random_state, callback=report)
+        return result, trained_model(evaluated, data, name=name)
+
+    job = Job(name, work, total=max(1, int(budget_s)), unit="trial", cancel_finishes=True)
+    job.model = spec.name
+    return job
 
 
 # ---------------------------------------------------------------- spaces and layouts
@@ -108,36 +134,27 @@ def _build_model_space(data: Dataset, trained: TrainedModel, which: str) -> Spac
     )
 
 
-def pca_layout(space: Space, dims: int) -> np.ndarray:
-    """Instant layout shown while UMAP computes."""
-    return space.derived.get_or_build(
-        ("pca", dims), lambda: ev.project(space.vectors, method="pca", n_components=dims))
-
-
-def umap_job(space: Space, dims: int) -> Job:
-    """UMAP layout computed in the worker process, started once per (space, dims)."""
-    vectors = space.vectors
-    return space.derived.get_or_build(("umap", dims), lambda: Job(f"UMAP {dims}-D", lambda job: workers.run(
-        ev.project, vectors, method="umap", n_components=dims, random_state=0)))
-
-
 def current_layout(space: Space) -> np.ndarray:
-    """The Explore page's 2-D layout: UMAP when it is ready, PCA until then."""
-    job = umap_job(space, 2)
-    return job.result if job.status == "finished" and job.result is not None else pca_layout(space, 2)
+    """Every row's position on the Explore page's default map, shape (n, 2): the layout of the
+    rows with enough interactions (PCA until UMAP is ready), the others placed among their
+    nearest laid-out neighbours."""
+    from embedviz.dashboard import maps
+
+    return maps.full_positions(space, maps.default_request(space))
 
 
 def cluster_labels(space: Space, n_clusters: int) -> tuple[np.ndarray, dict[int, str]]:
-    """k-means clusters of the space and a readable name for each (from genres or titles)."""
-    from embedviz.analysis.clustering import cluster_embeddings, label_clusters
+    """Every row's cluster on the default map and a name per cluster (see `maps.clusters`)."""
+    from embedviz.dashboard import maps
 
-    def build() -> tuple[np.ndarray, dict[int, str]]:
-        labels = cluster_embeddings(space.vectors, n_clusters=n_clusters, random_state=0)
-        genres = space.table["genres"].tolist() if "genres" in space.table else None
-        names = label_clusters(labels, genres=genres, titles=list(space.titles), popularity=space.popularity)
-        return labels, names
+    return maps.clusters(space, maps.default_request(space).min_count, n_clusters)
 
-    return space.derived.get_or_build(("clusters", n_clusters), build)
+
+def layout_running(space: Space) -> bool:
+    """True while the default map's UMAP layout is still being computed (pages poll meanwhile)."""
+    from embedviz.dashboard import maps
+
+    return maps.layout_job(space, maps.default_request(space)).running
 
 
 def neighbour_index(space: Space, normalised: bool = False):
@@ -161,15 +178,17 @@ def warm_up_now() -> None:
     """Do now what the first page view would otherwise wait for (the launcher calls this before serving).
 
     Starts the UMAP worker process first (it imports umap on the other core), then, here: the demo
-    data and model, the demo layout (PCA now, UMAP queued in the worker) and plotly's figure code.
+    data and model, the demo map (PCA now, UMAP queued in the worker, clusters) and plotly's figure code.
     """
-    workers.start()
-    space = model_space(demo_dataset(), demo_model(), "Items")
-    xy = pca_layout(space, 2)
-    umap_job(space, 2)
+    from embedviz.dashboard import maps
     from embedviz.viz import plots
 
-    plots.warm_up(xy)
+    workers.start()
+    space = model_space(demo_dataset(), demo_model(), "Items")
+    request = maps.default_request(space)
+    maps.layout_job(space, request)
+    plots.warm_up(maps.placeholder(space, request).xy)
+    maps.clusters(space, request.min_count, maps.AUTO)
 
 
 def _warm_in_background() -> None:

@@ -91,7 +91,9 @@ def start_job(key: str, job) -> None:
 
 
 def keep_finished_model(key: str) -> bool:
-    """Add the model of the training job under ``key`` to the models, once, when it finished.
+    """Add the model of the training (or tuning) job under ``key`` to the models, once, when it finished.
+
+    A tuning job's result is ``(TuneResult, TrainedModel)``; its model is the second.
 
     A cancelled job's partly trained model is not added: it waits for the visitor's choice
     (`keep_partial_model` or `discard_job`). Returns True when a model was just added (the
@@ -104,7 +106,7 @@ def keep_finished_model(key: str) -> bool:
     jobs[f"{key}_kept"] = True
     if job.result is None or job.status != "finished":
         return False
-    add_model(job.result)
+    add_model(job.result[1] if isinstance(job.result, tuple) else job.result)
     return True
 
 
@@ -144,3 +146,29 @@ def show_flash() -> None:
     message = st.session_state.pop("ev_flash", None)
     if message:
         st.success(message, icon=":material/check_circle:")
+
+
+# ---------------------------------------------------------------- present mode
+
+_PRESENT = "ev_present"
+
+
+def presenting() -> bool:
+    """True in present mode: technical controls and numbers hidden, plain words, larger type.
+
+    Switched by the sidebar toggle or by ``?present=1`` (``?present=0`` switches it off) in any
+    link; it stays on across pages for this visitor.
+    """
+    asked = st.query_params.get("present")
+    if asked in ("0", "1"):
+        st.session_state[_PRESENT] = asked == "1"
+    return bool(st.session_state.get(_PRESENT, False))
+
+
+def set_presenting(on: bool) -> None:
+    """Switch present mode, and keep the URL saying so (a copied link opens the same way)."""
+    st.session_state[_PRESENT] = bool(on)
+    if on:
+        st.query_params["present"] = "1"
+    else:
+        st.query_params.pop("present", None)
