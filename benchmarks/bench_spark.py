@@ -5,12 +5,13 @@ Spark gets the WALS parameters translated by `embedviz.spark.params.spark_params
 random 20 % hold-out, seed 0) and are scored by `embedviz.evaluate` (NDCG@10 on at most
 ``EVAL_USERS`` test users). Fit times exclude warm-up: embedviz's numba kernels are loaded and
 Spark's JVM has fitted once on a small set first; the median of ``--repeats`` fits is reported.
-Each engine runs in its own child process (Spark's JVM is the child's child), one after the
-other. "End to end" is the whole command, ``python -m embedviz train FILE --engine spark`` /
-``python -m embedviz train FILE``, from launch to the model written (the local command also
-evaluates on a split; the Spark one also writes Parquet and its ALSModel).
+Both engines run in one child process (Spark's JVM is its child) and are fitted alternately,
+order swapped each round, so both see the same machine load. "End to end" is the whole
+command, ``python -m embedviz train FILE --engine spark`` / ``python -m embedviz train FILE``,
+from launch to the model written (the local command also evaluates on a split; the Spark one
+also writes Parquet and its ALSModel).
 
-Run: ``python benchmarks/bench_spark.py [--repeats N] [--datasets NAMES] [--skip-end-to-end]``;
+Run: ``python benchmarks/bench_spark.py [--repeats N] [--datasets NAMES] [--skip-end-to-end] [--explain]``;
 needs requirements-spark.txt and Java 17.
 """
 from __future__ import annotations
@@ -74,56 +75,61 @@ def counts_of(train):
 # --------------------------------------------------------------------------- children
 
 
-def embedviz_child(dataset: str, repeats: int) -> dict:
+def pair_child(dataset: str, repeats: int) -> dict:
+    """Both engines in one process, fitted alternately (order swapped each round), so both see
+    the same machine load; quality from the last fit of each."""
     from embedviz.analysis.evaluation import evaluate
     from embedviz.models import warmup
     from embedviz.models.wals import WALS
-
-    warmup()
-    train, test = load_split(dataset)
-    times = []
-    for _ in range(repeats):
-        model = WALS(**wals_params())
-        start = time.perf_counter()
-        model.fit(train)
-        times.append(time.perf_counter() - start)
-    ndcg = evaluate(model, train, evaluation_slice(test), k=10)["ndcg@10"]
-    return {"fit_s": float(np.median(times)), "ndcg": ndcg, "nnz": train.nnz}
-
-
-def spark_child(dataset: str, repeats: int) -> dict:
-    from embedviz.analysis.evaluation import evaluate
-    from embedviz.spark.factors import SparkALS
     from embedviz.spark.job import start_session
     from embedviz.spark.params import spark_params
 
+    warmup()
     train, test = load_split(dataset)
     params = spark_params(wals_params(), counts_of(train))
     start = time.perf_counter()
     spark, _ = start_session("local[2]", "bench_spark", {"spark.driver.memory": "4g"})
-    started_s = time.perf_counter() - start
+    session_s = time.perf_counter() - start
     try:
-        from pyspark.ml.recommendation import ALS
-
-        frame = _as_spark_frame(spark, train)
-        als = ALS(userCol="user_index", itemCol="item_index", ratingCol="value", numUserBlocks=2,
-                  numItemBlocks=2, **params)
-        als.setMaxIter(2).fit(frame.limit(20_000))       # JIT warm-up, not timed
-        als.setMaxIter(params["maxIter"])
-        times = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            model = als.fit(frame)                      # trains eagerly (factors materialised)
-            times.append(time.perf_counter() - start)
-        users, items = _factors(model.userFactors, train.n_users), _factors(model.itemFactors, train.n_items)
+        fit_spark = _spark_fitter(spark, train, params)
+        fits = {"embedviz": lambda: WALS(**wals_params()).fit(train), "spark": fit_spark}
+        times: dict[str, list] = {"embedviz": [], "spark": []}
+        models = {}
+        for round_ in range(repeats):
+            for name in (("embedviz", "spark") if round_ % 2 == 0 else ("spark", "embedviz")):
+                start = time.perf_counter()
+                models[name] = fits[name]()
+                times[name].append(time.perf_counter() - start)
+        models["spark"] = _spark_scorer(models["spark"], train, params)
         rss = _jvm_peak_rss_mb()
     finally:
         spark.stop()
+    held_out = evaluation_slice(test)
+    return {"nnz": train.nnz, "session_s": session_s, "jvm_peak_rss_mb": rss, "params": params,
+            **{f"{name}_fit_s": float(np.median(values)) for name, values in times.items()},
+            **{f"{name}_ndcg": evaluate(models[name], train, held_out, k=10)["ndcg@10"] for name in models}}
+
+
+def _spark_fitter(spark, train, params: dict):
+    """A function fitting Spark's ALS (eagerly: the factors are materialised), after a warm-up fit."""
+    from pyspark.ml.recommendation import ALS
+
+    frame = _as_spark_frame(spark, train)
+    als = ALS(userCol="user_index", itemCol="item_index", ratingCol="value", numUserBlocks=2,
+              numItemBlocks=2, **params)
+    als.setMaxIter(2).fit(frame.limit(20_000))       # JIT warm-up, not timed
+    als.setMaxIter(params["maxIter"])
+    return lambda: als.fit(frame)
+
+
+def _spark_scorer(model, train, params: dict):
+    from embedviz.spark.factors import SparkALS
+
     scorer = SparkALS(factors=params["rank"], regularization=params["regParam"], alpha=params["alpha"])
-    scorer.user_factors_, scorer.item_factors_, scorer.train_matrix_ = users, items, train.matrix
-    ndcg = evaluate(scorer, train, evaluation_slice(test), k=10)["ndcg@10"]
-    return {"fit_s": float(np.median(times)), "ndcg": ndcg, "nnz": train.nnz, "session_s": started_s,
-            "jvm_peak_rss_mb": rss, "params": params}
+    scorer.user_factors_ = _factors(model.userFactors, train.n_users)
+    scorer.item_factors_ = _factors(model.itemFactors, train.n_items)
+    scorer.train_matrix_ = train.matrix
+    return scorer
 
 
 def _as_spark_frame(spark, train):
@@ -259,7 +265,7 @@ def _reset_peak() -> None:
     Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the current RSS (Linux >= 4.0)
 
 
-CHILDREN = {"embedviz": embedviz_child, "spark": spark_child, "end_to_end": end_to_end_child,
+CHILDREN = {"pair": pair_child, "end_to_end": end_to_end_child,
             "explain": explain_child, "memory": memory_child}
 
 
@@ -276,16 +282,22 @@ def child(*args) -> dict:
 
 
 def table(results: dict) -> str:
-    lines = ["| dataset | train nnz | engine | fit (s) | ratio Spark / embedviz | NDCG@10 | end to end (s) | "
-             "Spark parameters |", "|---|---:|---|---:|---:|---:|---:|---|"]
-    for dataset, (ours, spark, e2e) in results.items():
-        p = spark["params"]
-        lines.append(f"| {dataset} | {ours['nnz']:,} | embedviz WALS (2 threads) | {ours['fit_s']:.2f} | | "
-                     f"{ours['ndcg']:.4f} | {_e2e(e2e, 'local')} | |")
-        lines.append(f"| {dataset} | {spark['nnz']:,} | Spark ALS local[2] | {spark['fit_s']:.2f} | "
-                     f"{spark['fit_s'] / ours['fit_s']:.1f} | {spark['ndcg']:.4f} | {_e2e(e2e, 'spark')} | "
-                     f"rank {p['rank']}, maxIter {p['maxIter']}, regParam {p['regParam']:.4g}, "
-                     f"alpha {p['alpha']:.4g} |")
+    lines = ["| dataset | train nnz | engine | fit (s) | ratio Spark / embedviz | NDCG@10 | end to end (s) |",
+             "|---|---:|---|---:|---:|---:|---:|"]
+    for dataset, (pair, e2e) in results.items():
+        lines.append(f"| {dataset} | {pair['nnz']:,} | embedviz WALS (2 threads) | {pair['embedviz_fit_s']:.2f} | | "
+                     f"{pair['embedviz_ndcg']:.4f} | {_e2e(e2e, 'local')} |")
+        lines.append(f"| {dataset} | {pair['nnz']:,} | Spark ALS local[2] | {pair['spark_fit_s']:.2f} | "
+                     f"{pair['spark_fit_s'] / pair['embedviz_fit_s']:.1f} | {pair['spark_ndcg']:.4f} | "
+                     f"{_e2e(e2e, 'spark')} |")
+    lines += ["", "| dataset | Spark parameters | session start (s) | Spark JVM peak RSS (MB) | Spark's objective "
+              "in numpy: NDCG@10 per-row penalty / constant penalty |", "|---|---|---:|---:|---|"]
+    for dataset, (pair, _) in results.items():
+        p, ref = pair["params"], pair.get("explain")
+        explained = f"{ref['per_row']:.4f} / {ref['constant']:.4f}" if ref else ""
+        lines.append(f"| {dataset} | rank {p['rank']}, maxIter {p['maxIter']}, regParam {p['regParam']:.4g}, "
+                     f"alpha {p['alpha']:.4g} | {pair['session_s']:.1f} | {pair['jvm_peak_rss_mb'] or 0:.0f} | "
+                     f"{explained} |")
     return "\n".join(lines)
 
 
@@ -298,6 +310,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--datasets", help="comma-separated subset of: " + ", ".join(DATASETS))
     parser.add_argument("--skip-end-to-end", action="store_true")
+    parser.add_argument("--explain", action="store_true",
+                        help="also solve Spark's objective in numpy with a per-row and a constant penalty (slow)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -309,10 +323,12 @@ def main() -> None:
         if dataset == "ml-latest-small" and not ML_SMALL.exists():
             print(f"skipping {dataset}: {ML_SMALL} not found", file=sys.stderr)
             continue
-        ours, spark = child("embedviz", dataset, args.repeats), child("spark", dataset, args.repeats)
+        pair = child("pair", dataset, args.repeats)
+        if args.explain:
+            pair["explain"] = child("explain", dataset)
         e2e = None if args.skip_end_to_end else {
             engine: child("end_to_end", dataset, engine) for engine in ("local", "spark")}
-        results[dataset] = (ours, spark, e2e)
+        results[dataset] = (pair, e2e)
         print(json.dumps({dataset: results[dataset]}), file=sys.stderr, flush=True)
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     print(table(results))

@@ -1,6 +1,7 @@
 """Command line for data too big to upload through the browser.
 
     python -m embedviz train ratings.csv --items movies.csv --out model.npz
+    python -m embedviz tune ratings.csv --budget 60 --out tuned.npz
     python -m embedviz recommend model.npz --user 42 -k 10
     python -m embedviz export model.npz --what items --out item_embeddings.parquet
     python -m embedviz train ratings.parquet --engine spark --master spark://host:7077 --out model_dir/
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from embedviz.errors import DataError
@@ -39,6 +41,16 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--master", help="Spark master URL (--engine spark; default local[*])")
     train.add_argument("--conf", action="append", metavar="KEY=VALUE", help="Spark setting, repeatable")
 
+    tune = commands.add_parser("tune", help="search a model's parameters within a time budget (embedviz.tune)")
+    tune.add_argument("interactions", type=Path)
+    tune.add_argument("--items", type=Path, help="item metadata file (titles, genres), kept in the saved model")
+    tune.add_argument("--model", choices=[spec.cli_name for spec in MODELS.values()],
+                      default=next(iter(MODELS.values())).cli_name)
+    tune.add_argument("--budget", type=float, default=60.0, help="seconds for the whole search (default 60)")
+    tune.add_argument("--max-trials", type=int, help="stop after this many trials")
+    tune.add_argument("--seed", type=int, default=0, help="seed of the search and every fit (default 0)")
+    tune.add_argument("--out", type=Path, help="save the tuned model (.npz), like `train --out`")
+
     recommend = commands.add_parser("recommend", help="top-k recommendations for one user")
     recommend.add_argument("model", type=Path, help="a .npz model, or a --engine spark output folder / .zip")
     recommend.add_argument("--user", required=True, help="user id as in the data")
@@ -55,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return {"train": train, "recommend": recommend, "export": export}[args.command](args)
+        return {"train": train, "tune": tune, "recommend": recommend, "export": export}[args.command](args)
     except (DataError, ValueError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -68,11 +80,19 @@ def _add_model_parameters(parser: argparse.ArgumentParser) -> None:
         for param in spec.params:
             if param.name != spec.steps_param:      # set with --iterations
                 seen.setdefault(param.name, []).append((spec.cli_name, param))
+    defaults = {spec.cli_name: spec.defaults() for spec in MODELS.values()}
     for name, uses in seen.items():
         flag = "--seed" if name == "random_state" else "--" + name.replace("_", "-")
-        defaults = ", ".join(f"{p.default:g} ({model})" for model, p in uses)
-        parser.add_argument(flag, dest=name, type=int if uses[0][1].is_int else float,
-                            help=f"{uses[0][1].label}; default {defaults}")
+        shown = ", ".join(f"{defaults[model][name]} ({model})" for model, _ in uses)
+        param = uses[0][1]
+        kinds: dict[str, Callable[[str], object]] = {"int": int, "float": float, "auto_float": _float_or_auto}
+        kind = kinds.get(param.kind, str)
+        parser.add_argument(flag, dest=name, type=kind, choices=param.choices or None,
+                            help=f"{param.label}; default {shown}")
+
+
+def _float_or_auto(text: str):
+    return text if text == "auto" else float(text)
 
 
 def model_params(args: argparse.Namespace) -> tuple[str, dict]:
@@ -112,13 +132,54 @@ def train(args) -> int:
     name, params = model_params(args)
     result = workflows.train_and_evaluate(data, name, params,
                                           callback=_progress(MODELS[name].steps(params)))
-    print(f"trained in {result.seconds:.1f} s", flush=True)
+    print(f"trained in {result.seconds:.1f} s (fit only)", flush=True)
+    reason = getattr(result.model, "confidence_reason_", None)
+    if reason:
+        print(reason, flush=True)
     print("held-out: " + ", ".join(
         f"{k} {v:.4f}" + (f" (popularity {result.baseline_metrics[k]:.4f})"
                           if k in result.baseline_metrics else "")
         for k, v in result.metrics.items() if k.startswith(("ndcg", "recall", "rmse"))))
     save_session(args.out, result.model, data, items, args.interactions.name)
     print(f"saved {args.out} — open it in the app on the Recommend page")
+    return 0
+
+
+def tune(args) -> int:
+    import embedviz as ev
+    from embedviz import workflows
+    from embedviz.data.metadata import align_metadata
+    from embedviz.data.session_io import save_session
+
+    data = ev.load_interactions(args.interactions)
+    meta = ev.load_item_metadata(args.items) if args.items else None
+    spec = model_spec(args.model)
+    print(f"{args.interactions.name}: {data.n_users:,} users, {data.n_items:,} items, {data.nnz:,} interactions "
+          f"({data.kind}); tuning {spec.label} for {args.budget:g} s on 80 % of each user's interactions "
+          "(the other 20 % are kept for the final check)", flush=True)
+
+    def report(progress) -> bool:
+        row = progress.row
+        print(f"  trial {progress.trial} of ~{progress.planned}: {row['stage']:<8} "
+              f"{spec.metric} {row['score']:.4f} (best {progress.best_score:.4f}) "
+              f"fit {row['fit seconds']:.1f} s", flush=True)
+        return True
+
+    result, evaluated = workflows.tune_and_evaluate(data, spec.name, args.budget, random_state=args.seed,
+                                                    callback=report, max_trials=args.max_trials)
+    print("\n".join(result.notes))
+    print(f"validation {result.metric}: defaults {result.default_score:.4f}, tuned {result.best_score:.4f}")
+    shown = {p.name: result.best_params[p.name] for p in spec.params}
+    print("best parameters: " + ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                                          for k, v in shown.items()))
+    print("held-out (never seen by the search): " + ", ".join(
+        f"{k} {v:.4f}" + (f" (popularity {evaluated.baseline_metrics[k]:.4f})" if k in evaluated.baseline_metrics
+                          else "")
+        for k, v in evaluated.metrics.items() if k.startswith(("ndcg", "recall", "rmse"))))
+    if args.out:
+        items = align_metadata(meta if meta is not None else _empty_meta(), data.item_ids)
+        save_session(args.out, result.best_model, data, items, args.interactions.name)
+        print(f"saved {args.out} (the tuned model refitted on the training split)")
     return 0
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +35,7 @@ class Evaluated:
     baseline_metrics: dict
     train: Interactions
     test: Interactions
+    warnings: list = field(default_factory=list)   # what the fit warned about (e.g. a collapsed model)
 
 
 def evaluation_split(interactions: Interactions) -> tuple[Interactions, Interactions]:
@@ -64,14 +66,44 @@ def train_and_evaluate(interactions: Interactions, model: str, params: dict | No
     estimator = spec.cls(**params)
     train, test = evaluation_split(interactions)
     start = time.perf_counter()
-    estimator.fit(train, callback=callback)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
+        estimator.fit(train, callback=callback)
     seconds = time.perf_counter() - start
     baseline = PopularityBaseline().fit(train)
     return Evaluated(
         model=estimator, params={"model": spec.name, **params}, seconds=seconds,
         metrics=evaluate(estimator, train, test, k=EVAL_K),
         baseline_metrics=evaluate(baseline, train, test, k=EVAL_K), train=train, test=test,
+        warnings=[str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)],
     )
+
+
+def tune_and_evaluate(interactions: Interactions, model: str, budget_s: float, *, random_state: int = 0,
+                      callback=None, max_trials: int | None = None):
+    """Tune on the evaluation split's training part, then score the tuned model on its test part.
+
+    The test part is never seen by the search (it validates on a split of the training part).
+
+    Returns
+    -------
+    (TuneResult, Evaluated)
+        The search and the tuned model refitted on the training part, scored like
+        `train_and_evaluate` (``seconds`` is the refit's time).
+    """
+    from embedviz.tuning import tune
+
+    spec = model_spec(model)
+    train, test = evaluation_split(interactions)
+    result = tune(train, spec.name, budget_s=budget_s, random_state=random_state, callback=callback,
+                  max_trials=max_trials)
+    baseline = PopularityBaseline().fit(train)
+    params = {"model": spec.name, **{p.name: result.best_params[p.name] for p in spec.params}}
+    evaluated = Evaluated(
+        model=result.best_model, params=params, seconds=result.refit_seconds,
+        metrics=evaluate(result.best_model, train, test, k=EVAL_K),
+        baseline_metrics=evaluate(baseline, train, test, k=EVAL_K), train=train, test=test)
+    return result, evaluated
 
 
 # ----------------------------------------------------------------------------- on-disk cache

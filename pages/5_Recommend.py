@@ -49,7 +49,7 @@ with tab_user:
         left.dataframe(recs.history_frame(training, data.items, user).drop(columns=["item", "genres"]),
                        hide_index=True, height=420, column_config=view.HISTORY_COLUMNS)
         right.markdown("**Recommended** — and the items in the history that contribute most to each score")
-        right.dataframe(frame, hide_index=True, height=420, column_config=view.RECOMMENDATION_COLUMNS)
+        right.dataframe(frame, hide_index=True, height=420, column_config=view.recommendation_columns(frame))
 
 with tab_new:
     st.markdown("Pick a few things you like: the computer places you among everyone else and suggests what to try "
@@ -68,7 +68,7 @@ with tab_new:
                 view.present_new_person(data, trained, picked, values)
         else:
             st.caption(f"fold-in {ms:.1f} ms · scoring + reasons {ms_rank:.1f} ms")
-            left.dataframe(frame, hide_index=True, column_config=view.RECOMMENDATION_COLUMNS)
+            left.dataframe(frame, hide_index=True, column_config=view.recommendation_columns(frame))
         space = services.model_space(data, trained, "Items")
         xy = services.current_layout(space)
         where = story_plots.you_map if presenting else plots.new_user_map

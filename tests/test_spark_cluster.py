@@ -72,6 +72,7 @@ def test_train_on_a_standalone_cluster(cluster, ratings, tmp_path):
     result, seconds = run_cli(["train", str(source), "--engine", "spark", "--master", cluster.url,
                                "--out", str(out), "--items", str(items), "--factors", "8", "--iterations", "5",
                                "--conf", "spark.executor.memory=512m", "--conf", "spark.cores.max=1",
+                               "--conf", "spark.sql.shuffle.partitions=2",
                                "--conf", f"spark.executor.extraJavaOptions={FAST_START}"],
                               cluster.env)
     assert result.returncode == 0, result.stderr[-4000:] + cluster.logs()

@@ -240,5 +240,14 @@ def test_zip_problems(output):
         archive.writestr("ratings.csv", "u,i\n1,2\n")
     with pytest.raises(DataError, match=f"no {INFO_FILE} inside"):
         load_factors(buffer.getvalue())
-    with pytest.raises(DataError, match="inflates to"):
+    with pytest.raises(DataError, match="over the .* size limit"):
         load_factors(zipped(folder), max_bytes=1000)
+
+
+def test_a_zip_that_inflates_past_the_memory_limit_is_refused_before_inflating(output, monkeypatch):
+    folder, _ = output
+    bomb = zipped(folder, extra={"model_dir/padding.bin": bytes(3 * 2**20)})   # 3 MB of zeros, tiny zipped
+    monkeypatch.setenv("EMBEDVIZ_MAX_MEMORY_MB", "2")
+    with pytest.raises(DataError, match="needs 3.* in memory, over the 2.0 MB limit"):
+        load_factors(bomb, max_bytes=len(bomb) + 1)
+    assert load_factors(bomb).user_factors_.shape == (9, 4)      # no limit for the API by default

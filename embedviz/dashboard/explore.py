@@ -64,7 +64,9 @@ def selected_rows(from_model: bool) -> list[int]:
 def selection_table(space: Space, rows: list[int]) -> pd.DataFrame:
     table = space.table.iloc[rows][["title"]].copy()
     if "genres" in space.table:
-        table["genres"] = [", ".join(g) if isinstance(g, list) else "" for g in space.table["genres"].iloc[rows]]
+        genres = [", ".join(g) if isinstance(g, list) else "" for g in space.table["genres"].iloc[rows]]
+        if any(genres):                      # no empty column for a catalogue without genres
+            table["genres"] = genres
     table["interactions"] = space.popularity[rows]
     return table
 

@@ -15,19 +15,31 @@ from embedviz.dashboard.records import Dataset, TrainedModel
 from embedviz.dashboard.safe import attempt, md
 from embedviz.dashboard.story_render import draw_panels, draw_step
 from embedviz.dashboard.story_state import catalogue
+from embedviz.models.base import FactorizationModel
 
 USER_KEY = "rec_user"
-HISTORY_COLUMNS = {"title": st.column_config.TextColumn("title", width="medium"),
+HISTORY_COLUMNS = {"title": st.column_config.TextColumn("title", width="large"),
                    "when": st.column_config.DateColumn("when", width="small")}
 RECOMMENDATION_COLUMNS = {
     "rank": st.column_config.NumberColumn("#", width=32),
     "hit": st.column_config.TextColumn("hit", width=36, help="✓ the user really did interact with it later "
                                        "(held out from training)"),
-    "title": st.column_config.TextColumn("title", width="medium"),
-    "genres": st.column_config.TextColumn("genres", width="small"),
-    "score": st.column_config.NumberColumn("score", width=56, format="%.2f"),
-    "because you liked": st.column_config.TextColumn("because you liked", width="large"),
+    "title": st.column_config.TextColumn("title", width=300),
+    "genres": st.column_config.TextColumn("genres", width=120),
+    "because you liked": st.column_config.TextColumn("because you liked", width=360),
 }
+
+
+def recommendation_columns(frame) -> dict:
+    """Column settings for a recommendation table; the score as a bar relative to the top one, so
+    small folded-in scores (all about 0.04) still show their order."""
+    scores = frame["score"].to_numpy(dtype=float) if "score" in frame and len(frame) else np.zeros(1)
+    low, high = min(0.0, float(scores.min())), float(scores.max())
+    score = st.column_config.ProgressColumn("score", width=110, format="%.3g", min_value=low,
+                                            max_value=high if high > low else low + 1,
+                                            help="The model's score (dot product); the bar is relative to "
+                                                 "the top item.")
+    return {**RECOMMENDATION_COLUMNS, "score": score}
 
 
 def present_person(data: Dataset, trained: TrainedModel, user: int, k: int) -> None:
@@ -127,16 +139,28 @@ def new_user_position(space, xy: np.ndarray, vector: np.ndarray, k: int = 10) ->
     return xy[nearest].mean(axis=0)
 
 
-def load_session_file(uploaded) -> TrainedModel:
-    """Replace the data set and model with a saved session; on error nothing changes."""
-    from embedviz.data.session_io import load_session
+def load_session_file(uploaded, items_upload=None) -> TrainedModel:
+    """Replace the data set and model with a saved session (.npz) or a zipped Spark output (with
+    optional item metadata); on error nothing changes."""
+    from embedviz.data.limits import DEFAULT_MAX_BYTES
     from embedviz.data.sources import digest_bytes
 
     content = uploaded.getvalue()
-    model, interactions, items, name = load_session(content, name=uploaded.name)
-    train, test = workflows.evaluation_split(interactions)   # the split the app trains on
-    data = Dataset(f"{name} (from {uploaded.name})", interactions, items.reset_index(drop=True),
-                   digest_bytes(content))
+    if uploaded.name.lower().endswith(".zip"):
+        from embedviz.spark.bundle import open_spark_output
+
+        extra = items_upload.getvalue() if items_upload is not None else None
+        model: FactorizationModel
+        model, interactions, items, name = open_spark_output(
+            content, items=extra, items_name=getattr(items_upload, "name", None), max_bytes=DEFAULT_MAX_BYTES)
+        train, test, digest = interactions, None, digest_bytes(content, extra or b"")  # Spark held nothing out
+    else:
+        from embedviz.data.session_io import load_session
+
+        model, interactions, items, name = load_session(content, name=uploaded.name)
+        train, test = workflows.evaluation_split(interactions)   # the split the app trains on
+        digest = digest_bytes(content)
+    data = Dataset(f"{name} (from {uploaded.name})", interactions, items.reset_index(drop=True), digest)
     trained = TrainedModel(name=f"{type(model).__name__} (loaded)", model=model,
                            params=dict(getattr(model, "get_params", dict)()), dataset_digest=data.digest,
                            train=train, test=test)
@@ -148,10 +172,16 @@ def load_session_file(uploaded) -> TrainedModel:
 def open_saved_model() -> None:
     """The "open a saved model" form (works before any model exists)."""
     st.markdown("**Open a saved model** — a `.npz` saved here or by `python -m embedviz train`. It carries the "
-                "data set's ids, interactions and item titles, so nothing else is needed.")
-    uploaded = st.file_uploader("Saved model (.npz)", type=["npz"], key="upload_model")
+                "data set's ids, interactions and item titles, so nothing else is needed. Or a `.zip` of the "
+                "output folder of `python -m embedviz train --engine spark` (Spark ALS factors; see "
+                "`docs/scale.md`), with the item metadata if the job was given none.")
+    uploaded = st.file_uploader("Saved model (.npz) or Spark output (.zip)", type=["npz", "zip"],
+                                key="upload_model")
+    spark_items = (st.file_uploader("Item metadata for the Spark output (optional: titles, genres)",
+                                    type=["csv", "tsv", "txt", "dat", "gz", "parquet"], key="upload_model_items")
+                   if uploaded is not None and uploaded.name.lower().endswith(".zip") else None)
     if uploaded is not None and st.button("Open this model", type="primary"):
-        safe_load_session(uploaded)
+        safe_load_session(uploaded, spark_items)
 
 
 def downloads(data: Dataset, trained: TrainedModel) -> None:
@@ -179,8 +209,8 @@ def downloads(data: Dataset, trained: TrainedModel) -> None:
         icon=":material/download:")
 
 
-def safe_load_session(uploaded) -> None:
+def safe_load_session(uploaded, items_upload=None) -> None:
     """`load_session_file`; a bad file gets one message and changes nothing."""
-    if attempt(uploaded.name, lambda: load_session_file(uploaded)) is not None:
+    if attempt(uploaded.name, lambda: load_session_file(uploaded, items_upload)) is not None:
         state.flash(f"Loaded {md(uploaded.name)}.")
         st.rerun()   # redraw everything, the sidebar included, for the loaded data set and model

@@ -91,7 +91,9 @@ def start_job(key: str, job) -> None:
 
 
 def keep_finished_model(key: str) -> bool:
-    """Add the model of the training job under ``key`` to the models, once, when it finished.
+    """Add the model of the training (or tuning) job under ``key`` to the models, once, when it finished.
+
+    A tuning job's result is ``(TuneResult, TrainedModel)``; its model is the second.
 
     A cancelled job's partly trained model is not added: it waits for the visitor's choice
     (`keep_partial_model` or `discard_job`). Returns True when a model was just added (the
@@ -104,7 +106,7 @@ def keep_finished_model(key: str) -> bool:
     jobs[f"{key}_kept"] = True
     if job.result is None or job.status != "finished":
         return False
-    add_model(job.result)
+    add_model(job.result[1] if isinstance(job.result, tuple) else job.result)
     return True
 
 

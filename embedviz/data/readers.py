@@ -21,7 +21,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
-from embedviz.data.limits import check_memory, memory_limit, parse_slot
+from embedviz.data.limits import memory_limit, parse_slot
+from embedviz.data.parquet import read_parquet
 from embedviz.data.sources import (
     DEFAULT_MAX_BYTES,
     decode_text,
@@ -207,7 +208,7 @@ def parse_table(data: bytes, *, name: str, header: bool | None = None, n_bytes: 
     n_bytes = len(data) if n_bytes is None else n_bytes
     fmt = sniff_format(data)
     if fmt == "parquet":
-        frame = _parse_parquet(data, name, limit)
+        frame = read_parquet(data, name, limit)
         info = TableInfo(name, "parquet", compression, None, None, True, n_bytes)
     elif fmt == "text":
         frame, info = _parse_text(data, name=name, header=header, n_bytes=n_bytes,
@@ -251,44 +252,6 @@ def read_table(source, *, name: str | None = None, header: bool | None = None,
         data, compression = gunzip_if_needed(data, name=name, limit=limit)
         return parse_table(data, name=name, header=header, n_bytes=n_bytes, compression=compression,
                            limit=limit)
-
-
-_PARQUET_BATCH_ROWS = 64 * 1024
-
-
-def _parse_parquet(data: bytes, name: str, limit: int | None) -> pd.DataFrame:
-    """Read Parquet batch by batch, stopping when the decoded data passes ``limit``.
-
-    Text columns stay dictionary-encoded while reading (a value repeated a million times is
-    stored once), so a small file of repeated long strings cannot expand past the limit.
-    """
-    import pyarrow.parquet as pq
-
-    try:
-        parquet = pq.ParquetFile(pa.BufferReader(data))
-        schema = parquet.schema_arrow
-        text = [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
-        meta = parquet.metadata
-        # Every cell costs pandas at least 8 bytes, whatever the file's encoding.
-        check_memory(8 * meta.num_rows * max(1, meta.num_columns), limit, name,
-                     f"its table of {meta.num_rows:,} rows x {meta.num_columns:,} columns")
-        parquet = pq.ParquetFile(pa.BufferReader(data), read_dictionary=text)
-        batches, total = [], 0
-        for batch in parquet.iter_batches(batch_size=_PARQUET_BATCH_ROWS):
-            total += batch.nbytes
-            check_memory(total, limit, name, f"its table ({meta.num_rows:,} rows, decompressed)")
-            batches.append(batch)
-        table = pa.Table.from_batches(batches) if batches else parquet.schema_arrow.empty_table()
-        frame = table.to_pandas()
-    except (pa.ArrowException, OSError, ValueError, TypeError) as err:
-        message = f"{name}: not a readable Parquet file (truncated or corrupt: {err})"
-        raise DataError(message) from None
-    for column in text:   # categories (dictionary text) back to plain strings, sharing the objects
-        if isinstance(frame[column].dtype, pd.CategoricalDtype):
-            values = frame[column].astype(object)
-            frame[column] = values.where(values.notna(), None)
-    frame.columns = [str(c) for c in frame.columns]
-    return frame
 
 
 def _parse_text(data: bytes, *, name: str, header: bool | None, n_bytes: int,

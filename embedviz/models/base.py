@@ -100,6 +100,8 @@ class FactorizationModel(Recommender):
     _USER_ARRAYS: tuple[str, ...] = ("user_factors_",)
     _ITEM_ARRAYS: tuple[str, ...] = ("item_factors_",)
     _FITTED_SCALARS: tuple[str, ...] = ("loss_history_", "stopped_early_", "data_kind_")
+    # name -> check of its JSON value on load, for learned scalars a subclass adds (default: a number)
+    _FITTED_CHECKS: dict = {}
 
     # ---- parameters
 

@@ -202,11 +202,13 @@ def _restore_fitted(model: FactorizationModel, arrays: dict, name: str) -> None:
     model.train_matrix_ = _restore_matrix(arrays, n_users, n_items, name)
     model.user_ids_, model.item_ids_ = user_ids, item_ids
     fitted = json_field(arrays, "fitted", name)
-    missing = [scalar for scalar in model._FITTED_SCALARS if scalar not in fitted]
+    legacy = model._legacy_fitted() if hasattr(model, "_legacy_fitted") else {}   # files from before a scalar
+    missing = [scalar for scalar in model._FITTED_SCALARS if scalar not in fitted and scalar not in legacy]
     if missing:
         raise DataError(f"{name}: 'fitted' lacks {missing}")
     for scalar in model._FITTED_SCALARS:
-        setattr(model, scalar, _checked_scalar(scalar, fitted[scalar], name))
+        value = fitted[scalar] if scalar in fitted else legacy[scalar]
+        setattr(model, scalar, _checked_scalar(scalar, value, name, model._FITTED_CHECKS))
     model.extras_ = {
         key[len(_EXTRA_PREFIX):]: value for key, value in arrays.items() if key.startswith(_EXTRA_PREFIX)
     }
@@ -247,9 +249,11 @@ def _finite_floats(array: np.ndarray, key: str, expected: tuple, explain: str, n
     return array
 
 
-def _checked_scalar(key: str, value, name: str):
-    """A learned scalar from the 'fitted' JSON, checked for its kind of value."""
+def _checked_scalar(key: str, value, name: str, own_checks: dict):
+    """A learned scalar from the 'fitted' JSON, checked for its kind of value (a model class may
+    declare checks for scalars of its own in ``_FITTED_CHECKS``)."""
     ok = {
+        **own_checks,
         "loss_history_": lambda v: isinstance(v, list) and all(
             isinstance(e, dict) and all(_is_number(x) for x in e.values()) for e in v),
         "stopped_early_": lambda v: isinstance(v, bool),

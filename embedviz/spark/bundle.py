@@ -9,13 +9,12 @@ import pandas as pd
 
 from embedviz.data.interactions import Interactions, check_usable
 from embedviz.data.metadata import align_metadata, load_item_metadata
-from embedviz.data.sources import DEFAULT_MAX_BYTES
 from embedviz.errors import DataError
-from embedviz.spark.factors import INTERACTIONS, MAX_ZIP_CONTENT, SparkALS, open_folder, read_factors
+from embedviz.spark.factors import INTERACTIONS, SparkALS, open_folder, read_factors
 
 
 def open_spark_output(source, *, items=None, items_name: str | None = None,
-                      max_bytes: int = MAX_ZIP_CONTENT) -> tuple[SparkALS, Interactions, pd.DataFrame, str]:
+                      max_bytes: int | None = None) -> tuple[SparkALS, Interactions, pd.DataFrame, str]:
     """The model, its interactions, item metadata in item order, and a display name.
 
     Parameters
@@ -28,8 +27,8 @@ def open_spark_output(source, *, items=None, items_name: str | None = None,
         into the folder (``--items``) is used when there is one; else titles are the ids.
     items_name : str, optional
         File name of ``items`` for messages (an upload's name).
-    max_bytes : int
-        Limit on a zip's inflated size.
+    max_bytes : int, optional
+        Upload size limit (zip and metadata), as `embedviz.load_interactions` takes it; None: none.
 
     Returns
     -------
@@ -52,20 +51,20 @@ def open_spark_output(source, *, items=None, items_name: str | None = None,
                         "Spark trained on (histories, seen items), so zip the whole output folder")
     data = Interactions(model.train_matrix_, model.user_ids_, model.item_ids_, model.data_kind_, None)
     check_usable(data, folder.label)
-    meta = _metadata(folder, model.spark_info_, items, items_name)
+    meta = _metadata(folder, model.spark_info_, items, items_name, max_bytes)
     table = align_metadata(meta if meta is not None else pd.DataFrame(index=pd.Index([], name="item_id")),
                            model.item_ids_)
     source_name = str(model.spark_info_.get("source", "")).rstrip("/").rsplit("/", 1)[-1] or folder.label
     return model, data, table, f"{source_name} (Spark ALS)"
 
 
-def _metadata(folder, info: dict, items, items_name: str | None) -> pd.DataFrame | None:
+def _metadata(folder, info: dict, items, items_name: str | None, max_bytes: int | None) -> pd.DataFrame | None:
     if items is not None:
-        return load_item_metadata(items, name=items_name)
+        return load_item_metadata(items, name=items_name, max_bytes=max_bytes)
     stored = info.get("items_file")
     if not stored:
         return None
-    raw = folder.read_bytes(str(stored), limit=DEFAULT_MAX_BYTES)
+    raw = folder.read_bytes(str(stored), limit=max_bytes)
     if raw is None:
         raise DataError(f"{folder.label}: the item metadata {stored!r} named in its JSON is missing")
-    return load_item_metadata(raw, name=str(stored))
+    return load_item_metadata(raw, name=str(stored), max_bytes=max_bytes)

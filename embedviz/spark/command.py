@@ -88,10 +88,10 @@ def train(args) -> int:
     return 0
 
 
-def _wals_alpha() -> float:
+def _wals_alpha() -> float | str:
     from embedviz.models.wals import WALS
 
-    return WALS().alpha   # the local engine trains with WALS's default alpha too
+    return WALS().alpha   # the local engine's default too ("auto": resolved from the data's mean value)
 
 
 def _setting(text: str) -> tuple[str, str]:

@@ -27,7 +27,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import scipy.sparse as sp
 
-from embedviz.data.sources import DEFAULT_MAX_BYTES, GZIP_EXPANSION_LIMIT
+from embedviz.data.limits import check_memory, memory_limit
+from embedviz.data.sources import check_size
 from embedviz.errors import DataError
 from embedviz.models.wals import WALS
 from embedviz.validation import check_float, check_int, check_random_state
@@ -37,9 +38,10 @@ INFO_FILE = "embedviz-spark.json"
 USER_FACTORS, ITEM_FACTORS, INTERACTIONS, SPARK_MODEL = "user_factors", "item_factors", "interactions", "spark_model"
 FACTOR_COLUMNS = ("id", "index", "factors")
 INTERACTION_COLUMNS = ("user_index", "item_index", "value")
-# A zip is read in memory: its members may add up to this much once inflated.
-MAX_ZIP_CONTENT = DEFAULT_MAX_BYTES * GZIP_EXPANSION_LIMIT
 _MAX_INFO_BYTES = 1 << 20
+
+
+_INFO_EXTRA = "spark_info"
 
 
 class SparkALS(WALS):
@@ -70,11 +72,11 @@ class SparkALS(WALS):
     # WALS's query code reads these; they are what Spark's objective fixes.
     unobserved_weight = 1.0
     confidence = "linear"
+    confidence_ = "linear"
+    confidence_reason_ = "Confidence: Spark ALS weighs an entry 1 + alpha * |value| (linear)."
     target = "implicit"
     solver = "cholesky"
     cg_steps = 1
-    _FITTED_SCALARS = (*WALS._FITTED_SCALARS, "spark_info_")
-    spark_info_: dict
 
     def __init__(self, factors: int = 10, regularization: float = 0.1, alpha: float = 1.0,
                  iterations: int = 10, random_state: int | None = None):
@@ -91,6 +93,17 @@ class SparkALS(WALS):
         check_int("iterations", self.iterations, 0)
         check_random_state(self.random_state)
 
+    @property
+    def spark_info_(self) -> dict:
+        """The output folder's JSON (parameters, counts, timings); kept through `save` / `load_model`."""
+        stored = getattr(self, "extras_", {}).get(_INFO_EXTRA)
+        return {} if stored is None else json.loads(str(stored))
+
+    def save(self, path, **extra_arrays) -> None:
+        """`FactorizationModel.save`, keeping `spark_info_` as an extra array."""
+        info = self.extras_.get(_INFO_EXTRA, json.dumps({}))
+        super().save(path, **{_INFO_EXTRA: info, **extra_arrays})
+
     def fit(self, interactions, callback=None):
         """Not available: SparkALS factors come from Spark."""
         raise ValueError("SparkALS is trained on Spark: run `python -m embedviz train DATA --engine spark "
@@ -100,7 +113,7 @@ class SparkALS(WALS):
         values = np.asarray(values, dtype=np.float32)
         if not np.all(np.isfinite(values)):
             raise DataError(f"{source}: values must be finite numbers")
-        confidence = 1.0 + self.alpha * np.abs(values.astype(np.float64))
+        confidence = 1.0 + float(self.alpha) * np.abs(values.astype(np.float64))
         return confidence, (values > 0).astype(np.float32)
 
     def _user_system(self, items: np.ndarray, values: np.ndarray | None):
@@ -134,14 +147,14 @@ class _FileSystemFolder:
             raise DataError(f"{location}: not a folder; expected the --out folder of "
                             "`python -m embedviz train --engine spark` (or a .zip of it)")
 
-    def read_bytes(self, name: str, limit: int = _MAX_INFO_BYTES) -> bytes | None:
+    def read_bytes(self, name: str, limit: int | None = _MAX_INFO_BYTES) -> bytes | None:
         import pyarrow.fs as pafs
 
         path = f"{self.root}/{name}"
         info = self.fs.get_file_info(path)
         if info.type != pafs.FileType.File:
             return None
-        if info.size > limit:
+        if limit is not None and info.size > limit:
             raise DataError(f"{self.label}: {name} is {info.size:,} bytes; expected a small file")
         with self.fs.open_input_stream(path) as stream:
             return stream.read()
@@ -163,17 +176,16 @@ class _FileSystemFolder:
 class _ZipFolder:
     """The output folder inside a zip archive (the folder itself or its contents at the top)."""
 
-    def __init__(self, raw: bytes, label: str, max_bytes: int):
+    def __init__(self, raw: bytes, label: str, max_bytes: int | None):
         self.label = label
+        check_size(len(raw), label, max_bytes)
         try:
             self.archive = zipfile.ZipFile(io.BytesIO(raw))
             members = [m for m in self.archive.infolist() if not m.is_dir() and "__MACOSX" not in m.filename]
         except (zipfile.BadZipFile, OSError, ValueError) as error:
             raise DataError(f"{label}: not a readable zip archive ({error})") from None
-        total = sum(m.file_size for m in members)
-        if total > max_bytes:
-            raise DataError(f"{label}: the archive inflates to {total / 2**20:,.0f} MB, more than the "
-                            f"{max_bytes / 2**20:,.0f} MB allowed; open the folder itself instead")
+        # Read in memory: the members' declared sizes are checked before anything is inflated.
+        check_memory(sum(m.file_size for m in members), memory_limit(max_bytes), label, "the unzipped Spark output")
         infos = [m for m in members if PurePosixPath(m.filename).name == INFO_FILE]
         if not infos:
             raise DataError(f"{label}: no {INFO_FILE} inside; expected a zip of the --out folder of "
@@ -182,11 +194,11 @@ class _ZipFolder:
         self.prefix = shallowest.filename[: -len(INFO_FILE)]
         self.members = {m.filename[len(self.prefix):]: m for m in members if m.filename.startswith(self.prefix)}
 
-    def read_bytes(self, name: str, limit: int = _MAX_INFO_BYTES) -> bytes | None:
+    def read_bytes(self, name: str, limit: int | None = _MAX_INFO_BYTES) -> bytes | None:
         member = self.members.get(name)
         if member is None:
             return None
-        if member.file_size > limit:
+        if limit is not None and member.file_size > limit:
             raise DataError(f"{self.label}: {name} is {member.file_size:,} bytes; expected a small file")
         return self._read(member)
 
@@ -209,8 +221,12 @@ class _ZipFolder:
             raise DataError(f"{self.label}: {member.filename} is corrupt ({error})") from None
 
 
-def open_folder(source, *, max_bytes: int = MAX_ZIP_CONTENT):
-    """The Spark output folder behind ``source``: a folder path or URI, a .zip path, zip bytes or file."""
+def open_folder(source, *, max_bytes: int | None = None):
+    """The Spark output folder behind ``source``: a folder path or URI, a .zip path, zip bytes or file.
+
+    ``max_bytes`` limits a zip (an upload) and, through `embedviz.data.limits.memory_limit`, what
+    it inflates to; None (the command line and the API) reads any size.
+    """
     if isinstance(source, (bytes, bytearray, memoryview)):
         return _ZipFolder(bytes(source), "uploaded zip", max_bytes)
     if hasattr(source, "read"):
@@ -220,9 +236,7 @@ def open_folder(source, *, max_bytes: int = MAX_ZIP_CONTENT):
     location = fspath(source)
     if "://" not in location and location.lower().endswith(".zip") and Path(location).is_file():
         path = Path(location)
-        if path.stat().st_size > max_bytes:
-            raise DataError(f"{path.name}: {path.stat().st_size / 2**20:,.0f} MB is more than the "
-                            f"{max_bytes / 2**20:,.0f} MB read from a zip; open the folder itself")
+        check_size(path.stat().st_size, path.name, max_bytes)
         return _ZipFolder(path.read_bytes(), path.name, max_bytes)
     return _FileSystemFolder(location)
 
@@ -295,7 +309,7 @@ def _train_matrix(table: pa.Table | None, shape: tuple[int, int], label: str) ->
     return matrix
 
 
-def load_factors(source, *, interactions: bool = True, max_bytes: int = MAX_ZIP_CONTENT) -> SparkALS:
+def load_factors(source, *, interactions: bool = True, max_bytes: int | None = None) -> SparkALS:
     """Open the output of ``python -m embedviz train --engine spark`` as a model.
 
     Parameters
@@ -306,8 +320,9 @@ def load_factors(source, *, interactions: bool = True, max_bytes: int = MAX_ZIP_
     interactions : bool
         Also read the interactions Spark trained on, so ``recommend`` leaves out what a user
         has seen. False skips them (the model then excludes nothing), e.g. for billions of rows.
-    max_bytes : int
-        Limit on a zip's inflated size (it is read in memory).
+    max_bytes : int, optional
+        Size limit of a zip (read in memory) and, through ``EMBEDVIZ_MAX_MEMORY_MB``, of what
+        it inflates to, as for uploads; None (default) reads any size.
 
     Returns
     -------
@@ -348,6 +363,6 @@ def read_factors(folder, *, interactions: bool = True) -> SparkALS:
     model.user_factors_, model.item_factors_ = users, items
     model.train_matrix_ = _train_matrix(seen, (n_users, n_items), folder.label)
     model.data_kind_ = str(info["kind"])
-    model.loss_history_, model.stopped_early_, model.extras_ = [], False, {}
-    model.spark_info_ = info
+    model.loss_history_, model.stopped_early_ = [], False
+    model.extras_ = {_INFO_EXTRA: np.array(json.dumps(info))}
     return model

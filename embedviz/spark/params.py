@@ -66,9 +66,13 @@ def spark_params(wals: dict, counts: DataCounts) -> dict:
         ``unobserved_weight`` 0 (Spark always weighs unobserved pairs 1), a weight so large
         that Spark's confidence slope would be negative, or data without positive values.
     """
-    w0, lam, alpha = float(wals["unobserved_weight"]), float(wals["regularization"]), float(wals["alpha"])
     if counts.positive < 1 or not counts.mean_positive > 0:
         raise ValueError("the data has no positive values; implicit ALS needs at least one")
+    if wals.get("confidence", "linear") == "log":
+        raise ValueError("Spark's implicit ALS weighs an entry 1 + alpha * value (linear); confidence='log' has "
+                         "no Spark counterpart: use confidence 'linear' (or 'auto', which is linear on Spark)")
+    w0, lam = float(wals["unobserved_weight"]), float(wals["regularization"])
+    alpha = _alpha(wals.get("alpha", "auto"), counts.mean_positive)
     if w0 <= 0:
         raise ValueError(f"unobserved_weight must be > 0 for Spark, got {w0:g}: Spark's implicit ALS weighs "
                          "every unobserved (user, item) pair 1, so it cannot ignore them")
@@ -90,3 +94,13 @@ def spark_params(wals: dict, counts: DataCounts) -> dict:
     if wals.get("random_state") is not None:
         params["seed"] = int(wals["random_state"])
     return params
+
+
+def _alpha(alpha, mean_positive: float) -> float:
+    """WALS's alpha; "auto" resolved as WALS does for linear confidence (`embedviz.models.confidence`):
+    the mean observed entry weighs 1 + RELATIVE_ALPHA."""
+    if alpha == "auto":
+        from embedviz.models.confidence import RELATIVE_ALPHA
+
+        return RELATIVE_ALPHA / mean_positive
+    return float(alpha)
