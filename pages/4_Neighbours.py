@@ -2,41 +2,42 @@
 import numpy as np
 import streamlit as st
 
-from embedviz.analysis import catalogue
 from embedviz.analysis.metrics import METRICS
 from embedviz.dashboard import links, services, state
 from embedviz.dashboard import neighbours_view as view
 from embedviz.dashboard.safe import md
-from embedviz.dashboard.sidebar import require_model, setup_page
-from embedviz.viz import plots
+from embedviz.dashboard.sidebar import setup_page
 
 data = setup_page("Neighbours", ":material/hub:")
-trained = require_model()
-space = services.model_space(data, trained, "Items")
-if state.presenting():    # an audience: plain words and full titles, no statistics (this ends the page)
-    view.present_page(space, links.read({"item": links.Text()}).get("item"))
 st.title("Neighbours")
 st.caption("“Close” is a choice. **Cosine** compares direction only; **euclidean** distance also counts vector "
            "length; the **dot product** — what recommendation scores use — rewards long vectors.")
 
-params = links.read({"query": links.Choice(("item", "user")), "item": links.Text(), "user": links.Text(),
-                     "k": links.Int(3, 50), "normalise": links.Choice(("0", "1"))})
+params = links.read({"space": links.Choice(("model", "uploaded")), "query": links.Choice(("item", "user")),
+                     "item": links.Text(), "user": links.Text(), "k": links.Int(3, 50),
+                     "normalise": links.Choice(("0", "1"))})
+trained = state.active_model()
+space, uploaded = view.pick_space(data, trained, params.get("space"))
+if state.presenting():    # an audience: plain words and full titles, no statistics (this ends the page)
+    view.present_page(space, params.get("item"))
 top = st.columns([1, 3, 1, 1])
-mode = top[0].radio("Query", ["Item", "User"], horizontal=True, index=1 if params.get("query") == "user" else 0,
-                    key="nb_mode")
-k = top[2].number_input("k", 3, 50, params.get("k", 10), help="How many neighbours per list.", key="nb_k")
+mode = "Item"
+if not uploaded:    # uploaded embeddings have no users
+    mode = top[0].radio("Query", ["Item", "User"], horizontal=True, index=1 if params.get("query") == "user" else 0,
+                        key="nb_mode")
+k = top[2].number_input("k", 3, 50, int(params.get("k", 10)), help="How many neighbours per list.", key="nb_k")
 normalise = top[3].toggle("Normalise", value=params.get("normalise") == "1",
                           help="Scale every vector to length 1. Then cosine and euclidean rank identically.",
                           key="nb_normalise")
 
 with top[1]:
     if mode == "Item":
-        query = view.pick_item(space, params.get("item"), state.selection())
+        query = view.pick_item(space, params.get("item"), [] if uploaded else state.selection())
         label = space.titles[query]
     else:
         query = view.pick_user(data, params.get("user"))
         label = f"user {data.interactions.user_ids[query]}"
-links.write(query=mode.lower(), k=k, normalise=int(normalise),
+links.write(query=mode.lower(), k=k, normalise=int(normalise), space="uploaded" if uploaded else "model",
             **({"item": space.ids[query]} if mode == "Item" else {"user": data.interactions.user_ids[query]}))
 
 exclude_seen = mode == "User" and st.toggle("Leave out items this user has already seen", value=True)
@@ -63,23 +64,6 @@ for column, (metric, spec) in zip(columns, METRICS.items()):
         st.dataframe(view.list_table(space, lists, metric), hide_index=True, height=38 + 35 * len(lists[metric][0]),
                      column_config=view.LIST_COLUMNS, column_order=view.LIST_ORDER)
 
-
-
-def draw_maps() -> None:
-    """Both charts; re-polled until the UMAP layout replaces the PCA one."""
-    xy = services.current_layout(space)
-    highlight = {metric: np.isin(np.arange(len(xy)), lists[metric][0]) for metric in METRICS}
-    if mode == "Item":
-        highlight["query"] = np.arange(len(xy)) == query
-    left, right = st.columns(2)
-    left.plotly_chart(plots.embedding_scatter(
-        xy, row_ids=np.arange(len(xy)), hover=catalogue.hover_text(space.table, space.popularity),
-        highlight=highlight, title="Each list in the Explore layout", height=460))
-    right.plotly_chart(plots.norm_vs_popularity(norms, space.popularity, space.titles,
-                                                {m: lists[m][0] for m in METRICS}))
-    if polling and services.umap_job(space, 2).status == "finished":
-        st.rerun()
-
-
-polling = services.umap_job(space, 2).running
-st.fragment(run_every=1.0 if polling else None)(draw_maps)()
+# Both charts; re-polled until the UMAP layout replaces the PCA one.
+st.fragment(run_every=1.0 if services.layout_running(space) else None)(view.draw_maps)(
+    space, lists, query if mode == "Item" else None, norms, services.layout_running(space))

@@ -25,11 +25,23 @@ def test_filter_by_genre_and_popularity():
 
 def test_colour_values_and_options():
     options = catalogue.colour_options(ITEMS)
-    assert options[0] == catalogue.COLOUR_BY_GENRE and "year" in options
+    # the labelled clusters first: the map opens on named groups
+    assert options[:2] == [catalogue.COLOUR_BY_CLUSTER, catalogue.COLOUR_BY_GENRE] and "year" in options
+    assert catalogue.COLOUR_BY_PRESERVATION in options
+    uploaded = catalogue.colour_options(ITEMS, has_popularity=False)
+    assert uploaded[0] == catalogue.COLOUR_BY_GENRE and catalogue.COLOUR_BY_POPULARITY not in uploaded
     genres, numeric, _ = catalogue.colour_values(ITEMS, catalogue.COLOUR_BY_GENRE, POP)
     assert genres.tolist() == ["Sci-Fi", "Sci-Fi", "Romance", "(none)"] and not numeric
     pop, numeric, log = catalogue.colour_values(ITEMS, catalogue.COLOUR_BY_POPULARITY, POP)
     assert numeric and log and pop.tolist() == POP.tolist()
+
+
+def test_points_to_draw_samples_the_candidates_but_keeps_the_pick():
+    candidates = np.arange(0, 400_000, 2)
+    drawn = catalogue.points_to_draw(candidates, 1000, must_keep=[8, 399_998, 3])   # 3 is not a candidate
+    assert np.isin(drawn, candidates).all() and {8, 399_998} <= set(drawn.tolist()) and 3 not in drawn
+    assert 1000 <= len(drawn) <= 1002 and np.all(np.diff(drawn) > 0)
+    assert catalogue.points_to_draw(candidates[:10], 1000).tolist() == candidates[:10].tolist()
 
 
 def test_display_sample_keeps_wanted_rows_and_caps_size():

@@ -11,6 +11,7 @@ import pandas as pd
 COLOUR_BY_GENRE = "Genre"
 COLOUR_BY_POPULARITY = "Popularity"
 COLOUR_BY_CLUSTER = "Cluster (k-means)"
+COLOUR_BY_PRESERVATION = "Neighbourhood preserved"
 COLOUR_NONE = "Nothing"
 
 
@@ -34,12 +35,15 @@ def colour_options(items: pd.DataFrame, has_popularity: bool = True) -> list[str
     genre = [COLOUR_BY_GENRE] if all_genres(items) else []
     extra = [c for c in items.columns if c not in ("title", "genres") and items[c].nunique(dropna=True) > 1]
     if has_popularity:
-        return genre + [COLOUR_BY_POPULARITY, COLOUR_BY_CLUSTER] + extra + [COLOUR_NONE]
-    return genre + extra + [COLOUR_BY_CLUSTER, COLOUR_NONE]    # uploads: their own labels first
+        return [COLOUR_BY_CLUSTER] + genre + [COLOUR_BY_POPULARITY, COLOUR_BY_PRESERVATION] + extra + [COLOUR_NONE]
+    # uploads: their own labels first
+    return genre + extra + [COLOUR_BY_CLUSTER, COLOUR_BY_PRESERVATION, COLOUR_NONE]
 
 
-def colour_values(items: pd.DataFrame, by: str, popularity: np.ndarray, clusters=None):
+def colour_values(items: pd.DataFrame, by: str, popularity: np.ndarray, clusters=None, preservation=None):
     """(values, numeric, log) for `embedviz.viz.plots.embedding_scatter`'s colour arguments."""
+    if by == COLOUR_BY_PRESERVATION:
+        return np.asarray(preservation, dtype=float), True, False
     if by == COLOUR_BY_GENRE:
         return main_genre(items), False, False
     if by == COLOUR_BY_POPULARITY:
@@ -98,3 +102,15 @@ def sizes_from_popularity(popularity: np.ndarray, low: float = 3.0, high: float 
     scaled = np.log1p(np.asarray(popularity, dtype=float))
     span = scaled.max() - scaled.min() or 1.0
     return low + (high - low) * (scaled - scaled.min()) / span
+
+
+def points_to_draw(candidates: np.ndarray, max_points: int, must_keep=(), seed: int = 0) -> np.ndarray:
+    """Which ``candidates`` (space rows that pass the filters) go into the map's trace.
+
+    All of them when they fit; else a uniform random sample of ``max_points`` (it keeps the
+    layout's density) plus every row of ``must_keep`` among the candidates (the clicked point,
+    the selection, neighbours). Returns sorted space rows.
+    """
+    candidates = np.asarray(candidates, dtype=np.int64)
+    keep = np.searchsorted(candidates, np.intersect1d(np.asarray(must_keep, dtype=np.int64), candidates))
+    return candidates[display_sample(len(candidates), max_points, keep, seed)]

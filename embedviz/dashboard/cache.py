@@ -49,6 +49,16 @@ class DerivedCache:
                 self._building.pop(key, None)
             return value
 
+    def discard(self, key: Hashable) -> None:
+        """Forget ``key`` (e.g. a failed or cancelled job), so the next `get_or_build` builds again."""
+        with _LOCK:
+            self._entries.pop(key, None)
+
+    def items(self) -> list[tuple[Hashable, Any]]:
+        """A snapshot of the entries."""
+        with _LOCK:
+            return list(self._entries.items())
+
     def get(self, key: Hashable, default: Any = None) -> Any:
         with _LOCK:
             return self._entries.get(key, default)

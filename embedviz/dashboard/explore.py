@@ -1,17 +1,25 @@
-"""Explore-page pieces that touch session state: uploaded spaces and the scatter selection."""
+"""Explore-page state: uploaded spaces, the map's selection and focus, and the chart container.
+
+The selection (rows picked with a click, box or lasso) and the focus (the one point whose
+neighbours are shown) belong to a space; both are mirrored in the URL by id (``focus``,
+``sel``), so a shared link reopens them.
+"""
 from __future__ import annotations
 
 import base64
 import time
+from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from embedviz.dashboard import state
 from embedviz.dashboard.records import Space
 
 _EXTERNAL = "ev_external_space"
+UPLOADED = "Uploaded embeddings"
+# Ids of at most this many selected points go into the URL.
+MAX_URL_SELECTION = 200
 
 
 def external_space() -> Space | None:
@@ -38,67 +46,109 @@ def open_external(vectors_file, metadata_file) -> Space:
     return space
 
 
-def store_selection(chart_key: str, n_items: int, from_model: bool) -> None:
-    """on_select callback: keep the picked item rows (global ids from customdata)."""
+# ---------------------------------------------------------------- selection and focus
+
+
+@dataclass
+class MapPick:
+    """What is picked on a space's map: a focus point and a set of rows (space row indices)."""
+
+    space: str
+    focus: int | None = None
+    rows: list[int] = field(default_factory=list)
+
+
+def pick(space: Space) -> MapPick:
+    """This session's pick on ``space``; a new space starts from the URL's ``focus``/``sel``."""
+    current = st.session_state.get("ev_map_pick")
+    if current is None or current.space != space.name:
+        current = MapPick(space.name, *_from_url(space))
+        st.session_state["ev_map_pick"] = current
+    return current
+
+
+def _from_url(space: Space) -> tuple[int | None, list[int]]:
+    ids = space.ids.astype(str)
+    position = {value: row for row, value in enumerate(ids)}
+    focus = position.get(st.query_params.get("focus", ""))
+    wanted = [p for p in st.query_params.get("sel", "").split(",") if p]
+    rows = sorted({position[p] for p in wanted if p in position})
+    return focus, rows
+
+
+def set_pick(space: Space, focus: int | None, rows) -> None:
+    """Change the pick (and the URL, and the item selection other pages read)."""
+    current = pick(space)
+    current.focus = None if focus is None else int(focus)
+    current.rows = sorted({int(r) for r in rows})
+    _to_url(space, current)
+    if not space.is_user.any() and space.name != UPLOADED and not space.name.startswith("Uploaded"):
+        state.set_selection(current.rows)
+
+
+def _to_url(space: Space, current: MapPick) -> None:
+    ids = space.ids.astype(str)
+    if current.focus is None:
+        st.query_params.pop("focus", None)
+    else:
+        st.query_params["focus"] = ids[current.focus]
+    if current.rows and len(current.rows) <= MAX_URL_SELECTION:
+        st.query_params["sel"] = ",".join(ids[current.rows])
+    else:
+        st.query_params.pop("sel", None)
+
+
+def store_map_selection(chart_key: str, space: Space) -> None:
+    """on_select callback of the map: one point = focus it; a box or lasso = select the rows."""
     event = st.session_state.get(chart_key)
     points = (event or {}).get("selection", {}).get("points", [])
-    rows = sorted({int(p["customdata"]) for p in points if "customdata" in p and p["customdata"] is not None})
-    items = [r for r in rows if r < n_items]
-    if from_model:
-        state.set_selection(items)
+    rows = sorted({int(p["customdata"]) for p in points if p.get("customdata") is not None})
+    current = pick(space)
+    if len(rows) == 1:
+        set_pick(space, rows[0], rows)
+    elif rows:
+        set_pick(space, None, rows)
     else:
-        st.session_state["ev_external_selection"] = items
+        set_pick(space, current.focus, [])
 
 
-def clear_selection(from_model: bool) -> None:
-    if from_model:
-        state.set_selection([])
-    else:
-        st.session_state["ev_external_selection"] = []
+def clear_pick(space: Space) -> None:
+    set_pick(space, None, [])
 
 
-def selected_rows(from_model: bool) -> list[int]:
-    return state.selection() if from_model else list(st.session_state.get("ev_external_selection", []))
+# ---------------------------------------------------------------- the chart
 
 
-def selection_table(space: Space, rows: list[int]) -> pd.DataFrame:
-    table = space.table.iloc[rows][["title"]].copy()
-    if "genres" in space.table:
-        genres = [", ".join(g) if isinstance(g, list) else "" for g in space.table["genres"].iloc[rows]]
-        if any(genres):                      # no empty column for a catalogue without genres
-            table["genres"] = genres
-    table["interactions"] = space.popularity[rows]
-    return table
-
-
-def projection_csv(space: Space, xy: np.ndarray) -> bytes:
-    """id, title, x, y[, z] for download (text neutralised against spreadsheet formulas)."""
-    from embedviz.data.export import safe_text_frame
-
-    frame = pd.DataFrame({"id": space.ids, "title": space.titles})
-    for axis, column in zip("xyz", xy.T):
-        frame[axis] = column
-    return safe_text_frame(frame).to_csv(index=False).encode()
-
-
-# A first visit waits ~1.5 s for the browser to load and start Plotly.js (a 4.7 MB bundle). During a
-# session's first seconds the scatter comes with a server-drawn picture of the same points, shown
-# until Plotly has drawn the chart on top of it (CSS, so the swap needs no round trip).
-PREVIEW_SECONDS = 10.0
-_PREVIEW_CSS = "<style>.st-key-explore_chart:has(.js-plotly-plot) .st-key-explore_preview {display: none}</style>"
+# The map is drawn anew (a new Plotly instance) whenever its figure changes, and a new WebGL
+# scatter takes a moment to appear (seconds on a busy machine; on a first visit Plotly.js itself
+# still loads). A server-drawn picture of the same figure lies over the chart's place until
+# Plotly's canvas exists (CSS, no round trip), and the place keeps its height, so the page
+# neither blanks nor jumps. (The page's top padding is halved too: the map is the page.)
+_CHART_CSS = """<style>
+[data-testid="stMainBlockContainer"] {padding-top: 3.5rem}
+.st-key-explore_chart {position: relative; min-height: %dpx}
+.st-key-explore_preview {position: absolute; top: 0; left: 0; right: 0; z-index: 2; pointer-events: none;
+                         background: white}
+.st-key-explore_preview img {width: 100%%; height: %dpx}
+.st-key-explore_chart:has(.js-plotly-plot .gl-container canvas) .st-key-explore_preview,
+.st-key-explore_chart:has(.js-plotly-plot .gl-container canvas) .st-key-explore_preview * {display: none}
+</style>"""
+# First visits keep the picture longest; it is sent with every figure (a few tens of kB).
+PREVIEW_SECONDS = float("inf")
 
 
 def scatter_chart(fig, **chart_options):
-    """``st.plotly_chart(fig, **chart_options)`` with the static preview in front while Plotly.js loads."""
+    """``st.plotly_chart(fig, **chart_options)`` with the server-drawn picture in front until Plotly has drawn."""
     from embedviz.viz.preview import static_preview
 
     first_run = st.session_state.setdefault("ev_explore_first_run", time.monotonic())
+    height = int(fig.layout.height or 640)
+    st.html(_CHART_CSS % (height, height))
     with st.container(key="explore_chart"):
         with st.container(key="explore_preview"):
             if time.monotonic() - first_run < PREVIEW_SECONDS and all(t.type != "scatter3d" for t in fig.data):
                 # A markdown image with a data: URL: markdown's code is in Streamlit's first bundle and
                 # the picture needs no second request, so it shows before the widgets' code has loaded.
-                png = base64.b64encode(static_preview(fig)).decode()
+                png = base64.b64encode(static_preview(fig, width=900)).decode()
                 st.markdown(f"![Preview of the scatter while the interactive chart loads](data:image/png;base64,{png})")
-                st.html(_PREVIEW_CSS)
         return st.plotly_chart(fig, **chart_options)

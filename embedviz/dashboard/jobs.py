@@ -21,8 +21,9 @@ class Job:
     """
 
     def __init__(self, name: str, work: Callable[[Job], object], total: int = 1, unit: str = "step", *,
-                 cancel_finishes: bool = False):
+                 size: int | None = None, cancel_finishes: bool = False):
         self.name = name
+        self.size = size                  # how much there is to do (e.g. rows to lay out), for estimates
         self.unit = unit                  # what one of ``total`` is called ("iteration", "epoch")
         self.model: str | None = None     # the registry model a training / tuning job works on
         self.total = max(1, total)

@@ -22,6 +22,32 @@ LIST_COLUMNS = {
 LIST_ORDER = ["", "score", "interactions", "title"]
 
 
+MODEL_ITEMS, UPLOADED = "Model items", "Uploaded embeddings"
+
+
+def pick_space(data: Dataset, trained: TrainedModel | None, from_link) -> tuple[Space, bool]:
+    """The vectors to query: the active model's items or uploaded embeddings (``space=uploaded``
+    in the link). Returns (space, uploaded?); stops the page when there are neither."""
+    from embedviz.dashboard import explore
+    from embedviz.dashboard.sidebar import require_model
+
+    external = explore.external_space()
+    choices = ([MODEL_ITEMS] if trained is not None else []) + ([UPLOADED] if external is not None else [])
+    if not choices:
+        require_model()
+    choice = choices[0]
+    if len(choices) > 1:
+        choice = st.radio("Vectors", choices, horizontal=True, key="nb_space",
+                          index=1 if from_link == "uploaded" else 0)
+    elif from_link == "uploaded" and choice != UPLOADED:
+        st.warning("The link is for uploaded embeddings, which live only in the session that uploaded them; "
+                   "showing the model's items.")
+    if choice == UPLOADED and external is not None:
+        return external, True
+    assert trained is not None   # require_model() stopped the page otherwise
+    return services.model_space(data, trained, "Items"), False
+
+
 def pick_item(space: Space, from_link, selection: list[int]) -> int:
     """Item query: from the link, else the Explore selection, else a well-known item; searchable."""
     default = _index_of(space.ids, from_link)
@@ -82,8 +108,9 @@ def caption(lists: dict, popularity: np.ndarray, norms: np.ndarray) -> str:
     """Plain-language reason the lists differ, generated from the numbers."""
     from embedviz.analysis.comparison import explain_difference
 
+    known = popularity if np.any(np.asarray(popularity) > 0) else None   # uploads may come without counts
     return explain_difference({m: indices for m, (indices, _) in lists.items()}, norms=norms,
-                              popularity=popularity, unit="interactions")
+                              popularity=known, unit="interactions")
 
 
 def list_table(space: Space, lists: dict, metric: str) -> pd.DataFrame:
@@ -134,3 +161,27 @@ def plain_lists(space: Space, lists: dict, query: int) -> None:
         str(titles[query])))
     step.lead = ""
     draw_step(step)
+
+
+def draw_maps(space: Space, lists: dict, query: int | None, norms: np.ndarray, was_running: bool) -> None:
+    """Each list on the Explore map, and vector length against popularity; reruns the page once
+    the UMAP layout replaces the PCA one (``was_running``: it was being computed when the page ran)."""
+    from embedviz.viz import plots
+
+    xy = services.current_layout(space)
+    rows = np.arange(len(xy))
+    highlight = {metric: np.isin(rows, lists[metric][0]) for metric in METRICS}
+    if query is not None:
+        highlight["query"] = rows == query
+    left, right = st.columns(2)
+    left.plotly_chart(plots.embedding_scatter(
+        xy, row_ids=rows, hover=catalogue.hover_text(space.table, space.popularity), highlight=highlight,
+        title="Each list on the Explore map", height=460))
+    if np.any(space.popularity > 0):
+        right.plotly_chart(plots.norm_vs_popularity(norms, space.popularity, space.titles,
+                                                    {m: lists[m][0] for m in METRICS}))
+    else:
+        right.caption("These vectors come without interaction counts, so the chart of vector length against "
+                      "popularity (why the dot product favours some items) cannot be drawn.")
+    if was_running and not services.layout_running(space):
+        st.rerun()

@@ -90,5 +90,5 @@ def _explore(data: Dataset) -> None:
         elif polling:
             st.rerun()
 
-    polling = services.umap_job(space, 2).running
+    polling = services.layout_running(space)
     st.fragment(run_every=1.0 if polling else None)(chart)()

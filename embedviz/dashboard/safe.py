@@ -39,12 +39,17 @@ def attempt(name: str, action: Callable[[], T], unchanged: str = UNCHANGED) -> T
     """
     try:
         return action()
-    except DataError as error:
-        st.error(f"{md(error)}\n\n{unchanged}", icon=":material/error:")
-    except MemoryError:
-        st.error(f"{md(name)}: not enough memory to read this file.\n\n{unchanged}", icon=":material/error:")
     except Exception as error:   # the last line of defence for hostile files
-        traceback.print_exc()
-        st.error(f"{md(name)}: could not be read ({md(type(error).__name__)}); the server log has the details."
-                 f"\n\n{unchanged}", icon=":material/error:")
+        st.error(failure_message(name, error, unchanged), icon=":material/error:")
     return None
+
+
+def failure_message(name: str, error: Exception, unchanged: str = UNCHANGED) -> str:
+    """What `attempt` shows for ``error`` (markdown-escaped); logs unexpected errors' tracebacks."""
+    if isinstance(error, DataError):
+        return f"{md(error)}\n\n{unchanged}"
+    if isinstance(error, MemoryError):
+        return f"{md(name)}: not enough memory to read this file.\n\n{unchanged}"
+    traceback.print_exception(error)
+    return (f"{md(name)}: could not be read ({md(type(error).__name__)}); the server log has the details."
+            f"\n\n{unchanged}")

@@ -13,7 +13,6 @@ import threading
 import numpy as np
 import pandas as pd
 
-import embedviz as ev
 from embedviz import workflows
 from embedviz.analysis.metrics import normalise_rows
 from embedviz.dashboard import workers
@@ -135,36 +134,27 @@ def _build_model_space(data: Dataset, trained: TrainedModel, which: str) -> Spac
     )
 
 
-def pca_layout(space: Space, dims: int) -> np.ndarray:
-    """Instant layout shown while UMAP computes."""
-    return space.derived.get_or_build(
-        ("pca", dims), lambda: ev.project(space.vectors, method="pca", n_components=dims))
-
-
-def umap_job(space: Space, dims: int) -> Job:
-    """UMAP layout computed in the worker process, started once per (space, dims)."""
-    vectors = space.vectors
-    return space.derived.get_or_build(("umap", dims), lambda: Job(f"UMAP {dims}-D", lambda job: workers.run(
-        ev.project, vectors, method="umap", n_components=dims, random_state=0)))
-
-
 def current_layout(space: Space) -> np.ndarray:
-    """The Explore page's 2-D layout: UMAP when it is ready, PCA until then."""
-    job = umap_job(space, 2)
-    return job.result if job.status == "finished" and job.result is not None else pca_layout(space, 2)
+    """Every row's position on the Explore page's default map, shape (n, 2): the layout of the
+    rows with enough interactions (PCA until UMAP is ready), the others placed among their
+    nearest laid-out neighbours."""
+    from embedviz.dashboard import maps
+
+    return maps.full_positions(space, maps.default_request(space))
 
 
 def cluster_labels(space: Space, n_clusters: int) -> tuple[np.ndarray, dict[int, str]]:
-    """k-means clusters of the space and a readable name for each (from genres or titles)."""
-    from embedviz.analysis.clustering import cluster_embeddings, label_clusters
+    """Every row's cluster on the default map and a name per cluster (see `maps.clusters`)."""
+    from embedviz.dashboard import maps
 
-    def build() -> tuple[np.ndarray, dict[int, str]]:
-        labels = cluster_embeddings(space.vectors, n_clusters=n_clusters, random_state=0)
-        genres = space.table["genres"].tolist() if "genres" in space.table else None
-        names = label_clusters(labels, genres=genres, titles=list(space.titles), popularity=space.popularity)
-        return labels, names
+    return maps.clusters(space, maps.default_request(space).min_count, n_clusters)
 
-    return space.derived.get_or_build(("clusters", n_clusters), build)
+
+def layout_running(space: Space) -> bool:
+    """True while the default map's UMAP layout is still being computed (pages poll meanwhile)."""
+    from embedviz.dashboard import maps
+
+    return maps.layout_job(space, maps.default_request(space)).running
 
 
 def neighbour_index(space: Space, normalised: bool = False):
@@ -188,15 +178,17 @@ def warm_up_now() -> None:
     """Do now what the first page view would otherwise wait for (the launcher calls this before serving).
 
     Starts the UMAP worker process first (it imports umap on the other core), then, here: the demo
-    data and model, the demo layout (PCA now, UMAP queued in the worker) and plotly's figure code.
+    data and model, the demo map (PCA now, UMAP queued in the worker, clusters) and plotly's figure code.
     """
-    workers.start()
-    space = model_space(demo_dataset(), demo_model(), "Items")
-    xy = pca_layout(space, 2)
-    umap_job(space, 2)
+    from embedviz.dashboard import maps
     from embedviz.viz import plots
 
-    plots.warm_up(xy)
+    workers.start()
+    space = model_space(demo_dataset(), demo_model(), "Items")
+    request = maps.default_request(space)
+    maps.layout_job(space, request)
+    plots.warm_up(maps.placeholder(space, request).xy)
+    maps.clusters(space, request.min_count, maps.AUTO)
 
 
 def _warm_in_background() -> None:

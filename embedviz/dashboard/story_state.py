@@ -7,7 +7,7 @@ with a clear taste.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import streamlit as st
@@ -172,10 +172,7 @@ def layout(s: Story) -> tuple[np.ndarray, bool]:
 
 def layout_of(space: Space) -> tuple[np.ndarray, bool]:
     """A space's 2-D map (UMAP when ready, PCA meanwhile) and whether the final one is still computing."""
-    job = services.umap_job(space, 2)
-    if job.status == "finished":
-        return cast(np.ndarray, job.result), False
-    return services.pca_layout(space, 2), job.status == "running"
+    return services.current_layout(space), services.layout_running(space)
 
 
 def hover(s: Story) -> list[str]:

@@ -52,7 +52,7 @@ def navigation(s: Story) -> None:
 def download(s: Story, primary: bool = False) -> None:
     """The report button with the file's size. The file is built again when clicked (deterministic, ~0.3 s),
     so no session holds megabytes of HTML between clicks; only its size is kept per state of the story."""
-    key = (s.data.digest, s.trained.name, s.user, s.item, tuple(s.picks), services.umap_job(s.space, 2).status)
+    key = (s.data.digest, s.trained.name, s.user, s.item, tuple(s.picks), services.layout_running(s.space))
     sizes = st.session_state.setdefault("story_report_sizes", {})
     if key not in sizes:
         sizes.clear()

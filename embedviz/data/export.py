@@ -27,3 +27,17 @@ def embeddings_frame(ids, vectors, titles=None) -> pd.DataFrame:
         frame["title"] = titles
     factors = pd.DataFrame(vectors, columns=[f"f{j}" for j in range(vectors.shape[1])])
     return pd.concat([frame, factors], axis=1)
+
+
+def to_csv_bytes(frame: pd.DataFrame) -> bytes:
+    """UTF-8 CSV of ``frame`` with text cells neutralised against spreadsheet formulas."""
+    return safe_text_frame(frame).to_csv(index=False).encode()
+
+
+def to_parquet_bytes(frame: pd.DataFrame) -> bytes:
+    """Parquet of ``frame`` (list cells, e.g. genres, stay lists)."""
+    import io
+
+    out = io.BytesIO()
+    frame.to_parquet(out, index=False)
+    return out.getvalue()

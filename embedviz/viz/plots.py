@@ -229,6 +229,13 @@ def embedding_scatter(
     density: bool = False,
     title: str = "",
     height: int = 640,
+    category_order: list[str] | None = None,
+    lines: dict[str, np.ndarray] | None = None,
+    faded: np.ndarray | None = None,
+    faded_label: str = "",
+    x_range: tuple[float, float] | None = None,
+    y_range: tuple[float, float] | None = None,
+    unit_colour: bool = False,
 ) -> go.Figure:
     """One-trace WebGL scatter of an embedding layout.
 
@@ -253,42 +260,86 @@ def embedding_scatter(
         Cluster names written on the plot.
     density : bool
         Draw density contours under the points (helps with many points).
+    category_order : list of str, optional
+        Categories in colour order (the first gets the first palette colour), so colours stay
+        the same whichever subset is drawn; default: most common among these points first.
+    lines : dict name -> (m, 2, n_components) array, optional
+        Line segments (from, to) drawn over the points, coloured like the highlight of the
+        same name (e.g. from a point to its true neighbours).
+    faded : (n,) bool array, optional
+        Points drawn small and grey in a second (still selectable) trace, e.g. items laid out
+        by their neighbours rather than by the layout; ``faded_label`` names them in the legend.
+    x_range, y_range : (float, float), optional
+        Fixed axis ranges (label placement needs to know them).
+    unit_colour : bool
+        Numeric colours are shares: the colour scale spans 0 to 1 whatever the values.
     """
     three_d = xy.shape[1] == 3
     # dragmode is left to Streamlit: with selections on it gives click-to-select; lasso and box are in the
     # toolbar (Streamlit 1.67 turns clicks into empty selections when dragmode is "lasso").
-    fig = _figure(title, height=height,
-                  legend=dict(orientation="h", y=-0.08, itemsizing="constant"), hovermode="closest")
-    marker, legend = _marker(colour, numeric_colour, log_colour, colour_label)
+    fig = _figure(title, height=height, legend=dict(orientation="h", y=-0.08, itemsizing="constant"),
+                  hovermode="closest", **({} if title else {"margin": dict(l=10, r=10, t=10, b=10)}))
+    main = np.ones(len(xy), dtype=bool) if faded is None else ~np.asarray(faded, dtype=bool)
+    marker, legend = _marker(None if colour is None else np.asarray(colour)[main], numeric_colour, log_colour,
+                             colour_label, category_order, unit_colour)
     if colour is None and highlight:
         marker["color"] = OTHER_COLOUR          # grey background so the highlighted groups stand out
     if sizes is not None:
-        marker["size"] = sizes
+        marker["size"] = np.asarray(sizes)[main]
     if is_user is not None and is_user.any():
-        marker["symbol"] = np.where(is_user, "diamond", "circle")
+        marker["symbol"] = np.where(is_user[main], "diamond", "circle")
         legend["users (◆)"] = "#212529"
     if density and not three_d:
         fig.add_histogram2dcontour(x=xy[:, 0], y=xy[:, 1], colorscale="Greys", showscale=False, ncontours=12,
                                    contours=dict(coloring="fill"), opacity=0.35, hoverinfo="skip", name="density")
-    points = dict(x=xy[:, 0], y=xy[:, 1], mode="markers", marker=marker, customdata=np.asarray(row_ids),
-                  text=escape(hover), hovertemplate="%{text}<extra></extra>", name="points", showlegend=False)
-    fig.add_trace(go.Scatter3d(z=xy[:, 2], **points) if three_d else go.Scattergl(**points))
+    text = np.asarray(escape(hover), dtype=object)
+    ids = np.asarray(row_ids)
+    points = dict(x=xy[main, 0], y=xy[main, 1], mode="markers", marker=marker, customdata=ids[main],
+                  text=text[main], hovertemplate="%{text}<extra></extra>", name="points", showlegend=False)
+    fig.add_trace(go.Scatter3d(z=xy[main, 2], **points) if three_d else go.Scattergl(**points))
+    if faded is not None and (~main).any():
+        grey = dict(x=xy[~main, 0], y=xy[~main, 1], mode="markers", customdata=ids[~main], text=text[~main],
+                    marker=dict(size=3, color="#ADB5BD", opacity=0.6), hovertemplate="%{text}<extra></extra>",
+                    name=html.escape(faded_label or "faded"))
+        fig.add_trace(go.Scatter3d(z=xy[~main, 2], **grey) if three_d else go.Scattergl(**grey))
     for name, colour_hex in legend.items():       # legend entries only: empty traces select nothing
         fig.add_scattergl(x=[None], y=[None], mode="markers", marker=dict(color=colour_hex, size=10), name=name)
+    for name, segments in (lines or {}).items():
+        _add_lines(fig, segments, name, HIGHLIGHT_COLOURS.get(name, "#212529"), three_d)
     groups = list((highlight or {}).items())
     for n, (name, mask) in enumerate(groups):      # earlier groups bigger, so overlapping ones stay visible
         size = 8 + 3 * (len(groups) - n)
         _add_highlight(fig, xy, mask, name, HIGHLIGHT_COLOURS.get(name, PALETTE[(n + 1) % len(PALETTE)]), three_d,
                        size)
-    for x, y, text in labels or []:
-        fig.add_annotation(x=x, y=y, text=html.escape(text), showarrow=False, font=dict(size=13, color="#212529"),
+    for x, y, label_text in labels or []:
+        fig.add_annotation(x=x, y=y, text=html.escape(label_text), showarrow=False, font=dict(size=13, color="#212529"),
                            bgcolor="rgba(255,255,255,0.75)", borderpad=2)
-    fig.update_xaxes(showticklabels=False, title=None, zeroline=False)
-    fig.update_yaxes(showticklabels=False, title=None, zeroline=False)
+    # No grid: a layout's axes mean nothing, only distances do.
+    fig.update_xaxes(showticklabels=False, title=None, zeroline=False, showgrid=False, range=x_range)
+    fig.update_yaxes(showticklabels=False, title=None, zeroline=False, showgrid=False, range=y_range)
     return fig
 
 
-def _marker(colour, numeric: bool, log: bool, label: str) -> tuple[dict, dict]:
+def _add_lines(fig, segments: np.ndarray, name: str, colour: str, three_d: bool) -> None:
+    """Segments as one line trace with gaps (None) between them; not selectable, no hover."""
+    segments = np.asarray(segments, dtype=float)
+    if segments.size == 0:
+        return
+    dims = segments.shape[2]
+    coords = []
+    for d in range(dims):
+        values = np.column_stack([segments[:, 0, d], segments[:, 1, d], np.full(len(segments), np.nan)]).ravel()
+        coords.append([None if np.isnan(v) else float(v) for v in values])   # None: a gap between segments
+    style = dict(mode="lines", line=dict(color=colour, width=1.6), opacity=0.75, hoverinfo="skip",
+                 name=f"{html.escape(name)}: lines to true neighbours", showlegend=False)
+    if three_d:
+        fig.add_trace(go.Scatter3d(x=coords[0], y=coords[1], z=coords[2], **style))
+    else:
+        fig.add_trace(go.Scattergl(x=coords[0], y=coords[1], **style))
+
+
+def _marker(colour, numeric: bool, log: bool, label: str, order: list[str] | None = None,
+            unit_range: bool = False) -> tuple[dict, dict]:
     """Marker dict for the single trace, plus legend entries for categorical colours."""
     marker = dict(size=5, opacity=0.8, line=dict(width=0))
     if colour is None:
@@ -296,21 +347,31 @@ def _marker(colour, numeric: bool, log: bool, label: str) -> tuple[dict, dict]:
         return marker, {}
     if numeric:
         values = np.asarray(colour, dtype=float)
+        title = f"{label} (log₁₀)" if log else label
         marker.update(color=np.log10(np.maximum(values, 1)) if log else values, colorscale="Viridis",
-                      showscale=True, colorbar=dict(title=f"{label} (log₁₀)" if log else label, thickness=12))
+                      showscale=True, colorbar=dict(title=dict(text=html.escape(title), side="right"), thickness=12,
+                                                    len=0.85))
+        if unit_range:
+            marker.update(cmin=0.0, cmax=1.0)
         return marker, {}
     categories, codes = np.unique(np.asarray(colour, dtype=str), return_inverse=True)
-    order = np.argsort(-np.bincount(codes), kind="stable")   # most common categories get the first colours
-    rank = np.empty_like(order)
-    rank[order] = np.minimum(np.arange(len(order)), len(PALETTE))   # beyond the palette: "other"
+    if order is not None:    # a fixed order: colours do not depend on which points are drawn
+        position = {c: i for i, c in enumerate(order)}
+        fixed = np.array([position.get(c, len(position)) for c in categories])
+        rank = np.minimum(fixed, len(PALETTE))
+        drawing = np.argsort(fixed, kind="stable")
+    else:                    # most common categories get the first colours
+        drawing = np.argsort(-np.bincount(codes), kind="stable")
+        rank = np.empty_like(drawing)
+        rank[drawing] = np.minimum(np.arange(len(drawing)), len(PALETTE))   # beyond the palette: "other"
     colours = (PALETTE + [OTHER_COLOUR])[: rank.max() + 1]
     # Numbers on a stepped colour scale rather than a colour string per point: Plotly validates
     # every string (2.2 s for 100k points; 0.2 s this way).
     k = len(colours)
     marker.update(color=rank[codes], cmin=-0.5, cmax=k - 0.5, showscale=False,
                   colorscale=[[(i + step) / k, c] for i, c in enumerate(colours) for step in (0, 1)])
-    legend = {html.escape(str(categories[i])): colours[rank[i]] for i in order[: len(PALETTE)]}
-    if len(order) > len(PALETTE):
+    legend = {html.escape(str(categories[i])): colours[rank[i]] for i in drawing if rank[i] < len(PALETTE)}
+    if (rank >= len(PALETTE)).any():
         legend["other"] = OTHER_COLOUR
     return marker, legend
 
@@ -329,6 +390,40 @@ def _add_highlight(fig, xy, mask, name, colour, three_d, size: int = 11) -> None
     overlay = dict(x=xy[mask, 0], y=xy[mask, 1], mode="markers", marker=marker, name=html.escape(name),
                    hoverinfo="skip")
     fig.add_trace(go.Scatter3d(z=xy[mask, 2], **overlay) if three_d else go.Scattergl(**overlay))
+
+
+def facet_chart(title: str, labels: list[str], total: np.ndarray, current: np.ndarray, chosen=(), *,
+                horizontal: bool = True, height: int = 230) -> go.Figure:
+    """A linked chart: one bar per category or bin, pale for the whole set, coloured for the rows
+    that pass the other charts' filters; chosen bars are darker. ``customdata`` is the bar index,
+    so a click or a box selection says which bars were picked.
+    """
+    index = np.arange(len(labels))
+    chosen_mask = np.isin(index, list(chosen))
+    colours = np.where(chosen_mask, "#1C3FAA", PALETTE[0]) if chosen_mask.any() else PALETTE[0]
+    names = escape(labels)
+    fig = _figure(html.escape(title), height=height, barmode="overlay", showlegend=False, bargap=0.15,
+                  margin=dict(l=10, r=10, t=36, b=10), font=dict(size=12), hovermode="closest")
+    # Positions are bar numbers with the labels as tick text, so equal labels cannot merge bars.
+    for values, colour, name in ((total, "#E9ECEF", "all"), (current, colours, "shown")):
+        bars = dict(customdata=index, marker_color=colour, name=name,
+                    hovertemplate="%{text}: %{" + ("x" if horizontal else "y") + ":,}<extra>" + name + "</extra>",
+                    text=names, textposition="none")
+        if horizontal:
+            fig.add_bar(y=index, x=values, orientation="h", **bars)
+        else:
+            fig.add_bar(x=index, y=values, **bars)
+    ticks = dict(tickmode="array", tickvals=index, ticktext=[_short_label(n) for n in names])
+    if horizontal:
+        fig.update_yaxes(autorange="reversed", **ticks)
+        fig.update_xaxes(title=None, showgrid=True)
+    else:
+        fig.update_xaxes(tickangle=-45, **ticks)
+    return fig
+
+
+def _short_label(text: str, limit: int = 18) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def norm_vs_popularity(norms: np.ndarray, popularity: np.ndarray, titles, lists: dict[str, np.ndarray],

@@ -34,7 +34,8 @@ def static_preview(fig: go.Figure, width: int = 1000) -> bytes:
     margin = fig.layout.margin
     left, top = int(margin.l or 0) + 10, int(margin.t or 0) + 10
     box = (left, top, width - int(margin.r or 0) - 10, height - int(margin.b or 0) - 60)  # legend below
-    traces = [t for t in fig.data if t.type == "scattergl" and t.x is not None and len(t.x) and t.x[0] is not None]
+    traces = [t for t in fig.data if t.type == "scattergl" and "lines" not in (t.mode or "")
+              and t.x is not None and len(t.x) and t.x[0] is not None]
     canvas = np.full((height, width, 3), 255, dtype=np.uint8)
     if traces:
         to_pixels = _pixel_mapping(fig, traces, box)
