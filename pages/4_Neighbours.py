@@ -19,7 +19,6 @@ if state.presenting():    # an audience: plain words and full titles, no statist
 st.title("Neighbours")
 st.caption("“Close” is a choice. **Cosine** compares direction only; **euclidean** distance also counts vector "
            "length; the **dot product** — what recommendation scores use — rewards long vectors.")
-
 top = st.columns([1, 3, 1, 1])
 mode = "Item"
 if not uploaded:    # uploaded embeddings have no users
