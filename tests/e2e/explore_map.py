@@ -78,8 +78,13 @@ def side_panel(page):
 
 
 def facet_bars(page, title: str) -> list[dict]:
-    """Bars of the linked chart titled ``title``: label, bar index, centre in page pixels (drawn
-    bars of the coloured trace, i.e. the points passing the filters)."""
+    """Bars of the linked chart titled ``title``: label, bar index, count and centre in page pixels
+    (drawn bars of the coloured trace, i.e. the points passing the filters), after scrolling the
+    chart into view."""
+    chart = chart_locator(page, title)
+    if chart.count():
+        chart.scroll_into_view_if_needed()
+        page.wait_for_timeout(300)
     return page.evaluate(
         """title => {
             const gd = [...document.querySelectorAll('.js-plotly-plot')].find(
