@@ -109,3 +109,9 @@ def test_crossfilter_counts_leave_each_facets_own_choice_out():
 def test_place_labels_refuses_empty_ranges(bad):
     with pytest.raises(ValueError):
         place_labels({0: (0.0, 0.0, 5)}, {0: "a"}, x_range=bad, y_range=(0, 1), width_px=100, height_px=100)
+
+
+def test_facet_names_stay_unique_when_the_file_has_a_cluster_column():
+    table = pd.DataFrame({"title": list("abcd"), "cluster": ["x", "y", "x", "y"]})
+    facets = table_facets(table, clusters=["k1", "k2", "k1", "k1"])
+    assert [f.name for f in facets] == ["cluster", "cluster (file)"]

@@ -152,10 +152,13 @@ def table_facets(table: pd.DataFrame, popularity=None, clusters: Sequence[str] |
             continue
         series = table[column]
         distinct = series.nunique(dropna=True)
+        name = str(column)
+        if name in {f.name for f in facets}:       # e.g. the file's own "cluster" column
+            name = f"{name} (file)"
         if pd.api.types.is_numeric_dtype(series) and distinct > 12:
-            facets.append(number_facet(str(column), series))
+            facets.append(number_facet(name, series))
         elif 2 <= distinct <= MAX_DISTINCT:
-            facets.append(category_facet(str(column), series.tolist()))
+            facets.append(category_facet(name, series.tolist()))
     return facets[:max_facets]
 
 

@@ -239,14 +239,19 @@ def _threshold_help(space: Space, options: ExploreOptions) -> str | None:
             "mean what is drawn next to the point is not what is close to it.")
 
 
-def layout_progress(job, showing_result: bool) -> None:
-    """Progress and an estimate while the layout is computed; reruns the page once it is ready.
-
-    ``showing_result`` is True when the page already draws the job's result.
-    """
+def layout_progress(job, showing_result: bool, redraw: bool = True) -> None:
+    """Progress and an estimate while the layout is computed; once it is ready, rerun the page to
+    draw it. ``showing_result``: the page draws the job's result already. ``redraw`` False: the
+    positions drawn are already the final ones (PCA), so only the preservation figure is added
+    here instead of sending the whole map again."""
     if job.status == "finished":
-        if not showing_result:
+        if showing_result or job.result is None:
+            return
+        if redraw:
             st.rerun()
+        layout = job.result
+        st.caption(f"Neighbourhood preserved: **{layout.overall:.0%}** of each point's {layout.k} true neighbours "
+                   f"are among its {layout.k} nearest on the map (mean).")
         return
     if job.status == "failed":
         st.error(f"The layout failed ({md(job.error)}); showing PCA instead.", icon=":material/error:")
@@ -255,6 +260,12 @@ def layout_progress(job, showing_result: bool) -> None:
         eta = "" if left is None else f", about {left:.0f} s left"
         st.progress(job.fraction, text=f"{md(job.name)}: {maps.stage_of(job)} · {job.elapsed:.0f} s{eta} — the PCA "
                                        "layout is shown meanwhile and is replaced when this is done.")
+
+
+def redraw_when_ready(options: ExploreOptions) -> bool:
+    """Whether the finished layout changes the map: UMAP's does; PCA's has the same positions as the
+    stand-in and only adds the preservation figure (unless the points are coloured by it)."""
+    return options.request.method != "pca" or options.colour_by == catalogue.COLOUR_BY_PRESERVATION
 
 
 # ---------------------------------------------------------------- the map

@@ -7,6 +7,11 @@ import time
 from .conftest import SLOW, wait_idle
 
 MAP = ".st-key-explore_chart .js-plotly-plot"
+# True once the status line says the map shows the UMAP layout and Plotly has drawn it.
+UMAP_DRAWN = """() => { const chart = document.querySelector('.st-key-explore_chart .js-plotly-plot');
+    return !!chart && !!chart.querySelector('.gl-container canvas')
+        && [...document.querySelectorAll('[data-testid="stMarkdown"]')].some(m => m.textContent.startsWith('UMAP of'));
+}"""
 
 # Chart area state sampled in the page every 100 ms: is the interactive scatter drawn, is the
 # stand-in picture shown, and how tall is the chart's place.
