@@ -29,7 +29,7 @@ shown, n_passing = explore_view.points_shown(space, view, keep, picked)
 # The status line and, while UMAP runs, its progress (polled; the page reruns when it is ready).
 explore_view.status_line(status, space, options, view, len(shown), n_passing)
 st.fragment(run_every=0.5 if view.job.running else None)(explore_view.layout_progress)(
-    view.job, view.layout is view.job.result)
+    view.job, view.layout is view.job.result, explore_view.redraw_when_ready(options))
 
 # The map, and beside it the clicked point's neighbours.
 left, right = st.columns([2.15, 1], gap="medium")

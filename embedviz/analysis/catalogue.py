@@ -71,10 +71,15 @@ def colour_values(items: pd.DataFrame, by: str, popularity: np.ndarray, clusters
 
 
 def hover_text(items: pd.DataFrame, popularity: np.ndarray) -> list[str]:
-    """Title, genres and interaction count per item (plain text; the plot escapes it)."""
+    """Title, genres and interaction count per item (plain text; the plot escapes it).
+
+    Without any counts (uploaded vectors) the count line is left out: a hundred thousand
+    "0 interactions" lines would only make the page's data larger.
+    """
     genres = items["genres"] if "genres" in items else pd.Series([[]] * len(items))
+    counted = bool(np.any(np.asarray(popularity) > 0))
     return [
-        f"{title}\n{', '.join(g) if isinstance(g, list) else ''}\n{int(p):,} interactions"
+        f"{title}\n{', '.join(g) if isinstance(g, list) else ''}" + (f"\n{int(p):,} interactions" if counted else "")
         for title, g, p in zip(items["title"].astype(str), genres, popularity)
     ]
 

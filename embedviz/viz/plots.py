@@ -407,8 +407,11 @@ def facet_chart(title: str, labels: list[str], total: np.ndarray, current: np.nd
     chosen_mask = np.isin(index, list(chosen))
     colours = np.where(chosen_mask, "#1C3FAA", PALETTE[0]) if chosen_mask.any() else PALETTE[0]
     names = escape(labels)
+    # Categories: a click picks a bar (shift-click adds one); Streamlit selects on click only when the
+    # drag mode is not a selection. Numbers (vertical bars): dragging brushes a range of bins.
     fig = _figure(html.escape(title), height=height, barmode="overlay", showlegend=False, bargap=0.15,
-                  margin=dict(l=10, r=10, t=36, b=10), font=dict(size=12), hovermode="closest")
+                  margin=dict(l=10, r=10, t=36, b=10), font=dict(size=12), hovermode="closest",
+                  dragmode="pan" if horizontal else "select", selectdirection="h")
     # Positions are bar numbers with the labels as tick text, so equal labels cannot merge bars.
     for values, colour, name in ((total, "#E9ECEF", "all"), (current, colours, "shown")):
         bars = dict(customdata=index, marker_color=colour, name=name,
@@ -424,6 +427,8 @@ def facet_chart(title: str, labels: list[str], total: np.ndarray, current: np.nd
         fig.update_xaxes(title=None, showgrid=True)
     else:
         fig.update_xaxes(tickangle=-45, **ticks)
+    fig.update_xaxes(fixedrange=True)      # nothing to pan or zoom in a summary
+    fig.update_yaxes(fixedrange=True)
     return fig
 
 
