@@ -44,12 +44,12 @@ with tab_user:
             st.success(f"The model never saw {trained.test.matrix[user].nnz} of this user's interactions (held "
                        f"out). **{int((frame['hit'] == '✓').sum())}** of them are in its top {k} (marked ✓).",
                        icon=":material/target:")
-        left, right = st.columns([2, 5])
-        left.markdown(f"**History** ({training.matrix[user].nnz} items in training)")
-        left.dataframe(recs.history_frame(training, data.items, user).drop(columns=["item", "genres"]),
-                       hide_index=True, height=420, column_config=view.HISTORY_COLUMNS)
-        right.markdown("**Recommended** — and the items in the history that contribute most to each score")
-        right.dataframe(frame, hide_index=True, height=420, column_config=view.recommendation_columns(frame))
+        # One above the other, full width: titles and reasons are read in full, not cut by a narrow column.
+        st.markdown(f"**History** ({training.matrix[user].nnz} items in training)")
+        st.dataframe(recs.history_frame(training, data.items, user).drop(columns=["item", "genres"]),
+                     hide_index=True, height=250, column_config=view.HISTORY_COLUMNS)
+        st.markdown("**Recommended** — and the items in the history that contribute most to each score")
+        st.dataframe(frame, hide_index=True, height=420, column_config=view.recommendation_columns(frame))
 
 with tab_new:
     st.markdown("Pick a few things you like: the computer places you among everyone else and suggests what to try "
@@ -62,13 +62,14 @@ with tab_new:
         vector, ms = view.timed(model.fold_in, picked, values)
         frame, ms_rank = view.timed(recs.recommendation_frame, model, (picked, values), data.items, k=10,
                                     vector=vector, exclude=picked)
-        left, right = st.columns([3, 2])
         if presenting:
+            left, right = st.columns([3, 2])
             with left:
                 view.present_new_person(data, trained, picked, values)
-        else:
+        else:      # the table full width (titles and reasons in full), the map below it
             st.caption(f"fold-in {ms:.1f} ms · scoring + reasons {ms_rank:.1f} ms")
-            left.dataframe(frame, hide_index=True, column_config=view.recommendation_columns(frame))
+            st.dataframe(frame, hide_index=True, column_config=view.recommendation_columns(frame))
+            right = st.container()
         space = services.model_space(data, trained, "Items")
         xy = services.current_layout(space)
         where = story_plots.you_map if presenting else plots.new_user_map

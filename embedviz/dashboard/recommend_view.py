@@ -24,9 +24,10 @@ RECOMMENDATION_COLUMNS = {
     "rank": st.column_config.NumberColumn("#", width=32),
     "hit": st.column_config.TextColumn("hit", width=36, help="✓ the user really did interact with it later "
                                        "(held out from training)"),
-    "title": st.column_config.TextColumn("title", width=300),
-    "genres": st.column_config.TextColumn("genres", width=120),
-    "because you liked": st.column_config.TextColumn("because you liked", width=360),
+    # Sized so that a page-wide table shows a whole title and two whole reason titles (~70 characters).
+    "title": st.column_config.TextColumn("title", width=230),
+    "genres": st.column_config.TextColumn("genres", width=110),
+    "because you liked": st.column_config.TextColumn("because you liked", width=430),
 }
 
 
@@ -35,7 +36,7 @@ def recommendation_columns(frame) -> dict:
     small folded-in scores (all about 0.04) still show their order."""
     scores = frame["score"].to_numpy(dtype=float) if "score" in frame and len(frame) else np.zeros(1)
     low, high = min(0.0, float(scores.min())), float(scores.max())
-    score = st.column_config.ProgressColumn("score", width=110, format="%.3g", min_value=low,
+    score = st.column_config.ProgressColumn("score", width=100, format="%.3g", min_value=low,
                                             max_value=high if high > low else low + 1,
                                             help="The model's score (dot product); the bar is relative to "
                                                  "the top item.")

@@ -309,9 +309,9 @@ def metadata_report(meta: pd.DataFrame | None, aligned: pd.DataFrame) -> Metadat
     n_items = len(aligned)
     if meta is None or len(meta) == 0:
         return MetadataReport(None, 0, n_items, 0, 0, ["No item metadata file: titles are the item ids."],
-                              ["Titles are the item ids: no item metadata was loaded, so search and "
-                               "recommendations show ids. Add a metadata file (titles, genres) to "
-                               "show names."])
+                              ["Titles are the item ids: no item metadata file came with these interactions, so "
+                               "search and recommendations show ids. Add a metadata file (titles, genres) "
+                               "to show names."])
     matched = int(np.count_nonzero(aligned.attrs.get("matched", np.ones(n_items, dtype=bool))))
     source = meta.attrs.get("source", "metadata")
     rows = int(meta.attrs.get("rows", len(meta)))
