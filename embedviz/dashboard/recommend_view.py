@@ -25,9 +25,9 @@ RECOMMENDATION_COLUMNS = {
     "hit": st.column_config.TextColumn("hit", width=36, help="✓ the user really did interact with it later "
                                        "(held out from training)"),
     # Sized so that a page-wide table shows a whole title and two whole reason titles (~70 characters).
-    "title": st.column_config.TextColumn("title", width=230),
+    "title": st.column_config.TextColumn("title", width=260),
     "genres": st.column_config.TextColumn("genres", width=110),
-    "because you liked": st.column_config.TextColumn("because you liked", width=430),
+    "because you liked": st.column_config.TextColumn("because you liked", width=400),
 }
 
 
