@@ -62,13 +62,14 @@ with tab_new:
         vector, ms = view.timed(model.fold_in, picked, values)
         frame, ms_rank = view.timed(recs.recommendation_frame, model, (picked, values), data.items, k=10,
                                     vector=vector, exclude=picked)
-        left, right = st.columns([3, 2])
         if presenting:
+            left, right = st.columns([3, 2])
             with left:
                 view.present_new_person(data, trained, picked, values)
-        else:
+        else:     # the table full width, so the reasons column is on screen; the map under it
             st.caption(f"fold-in {ms:.1f} ms · scoring + reasons {ms_rank:.1f} ms")
-            left.dataframe(frame, hide_index=True, column_config=view.recommendation_columns(frame))
+            st.dataframe(frame, hide_index=True, column_config=view.recommendation_columns(frame))
+            right = st.container()
         space = services.model_space(data, trained, "Items")
         xy = services.current_layout(space)
         where = story_plots.you_map if presenting else plots.new_user_map
