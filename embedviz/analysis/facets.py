@@ -8,7 +8,6 @@ choice never empties its own chart.
 """
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
