@@ -5,10 +5,12 @@ and most of umap-learn's are not cached on disk. `project` switches on-disk
 caching on for umap-learn's kernels (they are plain module-level functions, so
 numba can cache them), builds the k-nearest-neighbour graph with our exact
 search instead of pynndescent (whose `nn_descent` cannot be cached and takes
-~30 s to compile per process), and `warmup` compiles everything once so a
-fresh server process starts from warm caches (``NUMBA_CACHE_DIR``). Large
-inputs are laid out from a sample; the other rows go next to their nearest
-sampled neighbours.
+~30 s to compile per process), and `embedviz.analysis.umap_warmup.warmup`
+compiles everything once so a fresh server process starts from warm caches
+(``NUMBA_CACHE_DIR``). UMAP starts from a PCA layout rather than umap-learn's
+spectral one (same quality here, a fraction of the time). Large inputs are laid
+out from a sample; the other rows go next to their nearest sampled neighbours
+(`embedviz.analysis.placement`).
 """
 from __future__ import annotations
 
@@ -22,7 +24,8 @@ from typing import Literal, overload
 import numpy as np
 
 from embedviz.analysis.metrics import normalise_rows
-from embedviz.analysis.neighbours import NeighbourIndex, exact_knn_graph, scores_to_distances
+from embedviz.analysis.neighbours import exact_knn_graph
+from embedviz.analysis.placement import place_by_neighbours
 
 METHODS = ("pca", "umap")
 PROJECTION_METRICS = ("cosine", "euclidean")
@@ -30,8 +33,6 @@ PROJECTION_METRICS = ("cosine", "euclidean")
 MIN_UMAP_ROWS = 16
 # PCA axes are estimated from at most this many rows (plenty for a display).
 PCA_FIT_ROWS = 20_000
-# Rows placed per step on the sampling path (progress is reported between steps).
-TRANSFORM_CHUNK = 50_000
 
 
 @dataclass(frozen=True)
@@ -291,53 +292,9 @@ def _umap_sampled(x, n_components, metric, n_neighbors, min_dist, random_state, 
                                       random_state, init, None, callback)
     rest = np.setdiff1d(np.arange(len(x)), fitted)
     out[rest] = place_by_neighbours(x[fitted], out[fitted], x[rest], k=n_neighbors, metric=metric,
-                                    callback=callback, random_state=random_state)
+                                    callback=callback, random_state=random_state,
+                                    approximate_above=EXACT_KNN_ROWS)
     return out, used_knn
-
-
-def place_by_neighbours(laid_out, xy, others, k: int = 15, metric: str = "cosine", *,
-                        callback: Callback | None = None, random_state: int | None = 0) -> np.ndarray:
-    """Positions for new rows: the weighted mean position of their nearest laid-out rows.
-
-    Parameters
-    ----------
-    laid_out : array-like, shape (n, dim)
-        Vectors that have a layout.
-    xy : ndarray, shape (n, n_components)
-        Their layout.
-    others : array-like, shape (m, dim)
-        Vectors to place.
-    k : int
-        Neighbours averaged (the nearest weighs most).
-    metric : {"cosine", "euclidean"}
-    callback : callable(stage, fraction), optional
-        Progress, stage "transform".
-
-    Returns
-    -------
-    ndarray of float32, shape (m, n_components)
-    """
-    others = np.asarray(others, dtype=np.float32)
-    out = np.empty((len(others), xy.shape[1]), np.float32)
-    if len(others) == 0:
-        return out
-    index = NeighbourIndex(laid_out, approximate_above=EXACT_KNN_ROWS, random_state=random_state)
-    k = min(k, index.n_items)
-    for start in range(0, len(others), TRANSFORM_CHUNK):
-        _report(callback, "transform", start / len(others))
-        chunk = slice(start, start + TRANSFORM_CHUNK)
-        rows, scores = index.query(others[chunk], k=k, metric=metric)
-        out[chunk] = _weighted_positions(xy, rows, scores_to_distances(scores, metric))
-    return out
-
-
-def _weighted_positions(xy: np.ndarray, rows: np.ndarray, distances: np.ndarray) -> np.ndarray:
-    """Mean of ``xy[rows]`` (m, k, c) weighted by exp(-excess distance / its mean),
-    so the nearest neighbour counts most (umap-learn weighs its graph alike)."""
-    excess = distances - distances[:, :1]
-    scale = excess.mean(axis=1, keepdims=True)
-    weights = np.exp(-excess / np.where(scale > 0, scale, 1.0))
-    return (weights[..., None] * xy[rows]).sum(axis=1) / weights.sum(axis=1, keepdims=True)
 
 
 def _describe(method, n, n_fitted, n_neighbors, used_knn, tiny) -> str:
@@ -511,45 +468,3 @@ def trustworthiness(vectors, xy, k: int = 10, metric: str = "cosine", *,
         rows = np.random.default_rng(random_state).choice(len(x), sample, replace=False)
         x, y = x[rows], y[rows]
     return float(sklearn_trustworthiness(x, y, n_neighbors=k, metric=metric))
-
-
-def warmup(*, approximate: bool = False) -> dict[str, float]:
-    """Compile (and cache on disk) the numba code the layouts and neighbours use.
-
-    Fits tiny UMAP layouts on a precomputed graph, seeded and unseeded (umap's
-    serial and parallel layout kernels), lays out from a sample, and runs the
-    neighbour kernels. With ``approximate`` also builds small pynndescent
-    indexes (what catalogues above 2M items and UMAP above 50k rows use); those
-    cannot be cached on disk, so this only helps the current process (~30-60 s).
-    Caches go to ``NUMBA_CACHE_DIR`` when set.
-
-    Returns
-    -------
-    dict
-        Seconds per step.
-    """
-    from embedviz.analysis.metrics import METRICS
-    from embedviz.analysis.neighbours import NeighbourIndex, nearest_neighbours
-
-    rng = np.random.default_rng(0)
-    centres = rng.standard_normal((4, 8)) * 4
-    x = (centres[rng.integers(0, 4, 300)] + rng.standard_normal((300, 8))).astype(np.float32)
-    seconds = {}
-    start = time.perf_counter()
-    import umap  # noqa: F401  (the import itself is part of the cost)
-
-    seconds["import umap"] = time.perf_counter() - start
-    steps = {
-        "neighbours": lambda: [nearest_neighbours(x, 0, metric=m) for m in METRICS],
-        "umap (parallel)": lambda: project(x, random_state=None),
-        "umap (seeded)": lambda: project(x, random_state=0, n_components=3),
-        "umap (sampled)": lambda: project(x, sample_above=100, random_state=0),
-    }
-    if approximate:
-        index = NeighbourIndex(x, approximate_above=10)
-        steps["pynndescent"] = lambda: [index.query(0, metric=m) for m in METRICS]
-    for name, step in steps.items():
-        start = time.perf_counter()
-        step()
-        seconds[name] = time.perf_counter() - start
-    return seconds
