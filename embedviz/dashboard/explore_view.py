@@ -94,8 +94,10 @@ def _upload_form() -> None:
     st.markdown("**Open embeddings trained elsewhere**")
     st.caption("Vectors as `.npy`, `.npz`, `.csv`/`.tsv` (TensorFlow Projector's vectors.tsv) or Parquet, plus an "
                "optional metadata file with one row per vector (Projector's metadata.tsv).")
-    vectors_file = st.file_uploader("Vectors", type=["npy", "npz", "csv", "tsv", "txt", "parquet"])
-    metadata_file = st.file_uploader("Metadata (optional)", type=["csv", "tsv", "txt", "parquet"])
+    vectors_file = st.file_uploader("Vectors", type=["npy", "npz", "csv", "tsv", "txt", "parquet", "gz"],
+                                    key="upload_vectors")
+    metadata_file = st.file_uploader("Metadata (optional)", type=["csv", "tsv", "txt", "parquet", "gz"],
+                                     key="upload_vectors_metadata")
     st.button("Open these embeddings", type="primary", disabled=vectors_file is None, on_click=_open_upload,
               args=(vectors_file, metadata_file))
     error = st.session_state.pop("ev_upload_error", None)
