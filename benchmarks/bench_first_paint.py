@@ -25,10 +25,9 @@ sys.path.insert(0, str(ROOT))
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from tests.e2e.conftest import BROWSER_ARGS, CHROMIUM, VIEWPORT, Server  # noqa: E402
+from tests.e2e.explore_map import UMAP_DRAWN  # noqa: E402
 from tests.e2e.test_deep_links import SCATTER_DRAWN, SCATTER_VISIBLE  # noqa: E402
 
-UMAP_DRAWN = """() => { const t = document.querySelector('.js-plotly-plot .gtitle');
-    return !!t && t.textContent.startsWith('UMAP layout'); }"""
 SERVERS = {"plain streamlit run app.py": Server.PLAIN, "make run (embedviz.dashboard.serve)": Server.LAUNCHER}
 
 

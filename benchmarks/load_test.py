@@ -1,7 +1,9 @@
 """Load test without browsers: N simulated visitors on one app server, over Streamlit's websocket.
 
-    .venv/bin/python benchmarks/load_test.py                  # 1, 10 and 30 sessions (~15-25 min)
+    .venv/bin/python benchmarks/load_test.py                  # 1, 10 and 30 sessions (~15-20 min)
     .venv/bin/python benchmarks/load_test.py --sessions 2 --cycles 1 --session-ttl 5   # a quick look
+    .venv/bin/python benchmarks/load_test.py --profile out/   # + py-spy: where the server's time goes
+    .venv/bin/python benchmarks/load_test.py --server-option=--runner.postScriptGC=false   # compare a setting
 
 Each simulated session is one websocket connection (benchmarks/st_client.py speaks the protocol the
 Streamlit frontend speaks) and walks the app as a visitor would, with its own widget states and its
@@ -313,19 +315,24 @@ def _cell(values: list[float]) -> str:
 
 
 def report(levels: list[Level], idle_start: float, args) -> str:
-    out = [(f"Server: `python -m embedviz.dashboard.serve` on 127.0.0.1; {os.cpu_count()} cores; "
+    options = " ".join(args.server_option)
+    out = [(f"Server: `python -m embedviz.dashboard.serve{' ' + options if options else ''}` on 127.0.0.1; "
+            f"{os.cpu_count()} cores; "
             f"{args.cycles} page cycle(s) per session after upload + training; think time "
             f"{0.5 * args.think:.1f}-{1.5 * args.think:.1f} s; idle RSS at the start (after the warm-up visit) "
             f"{idle_start:.0f} MB."), ""]
-    out += [("| sessions | script runs | all pages p50 / p95 / max (s) | errors | sessions lost | leaks "
-             "| own names seen | training (submit → model in), median / max (s) | wall (s) "
-             "| server CPU (s) | client CPU (s) | load avg before → after |"),
-            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    # The peer is the same server with one session, in the same run.
+    single = next((_pct(lv.page_times(), 0.95) for lv in levels if lv.sessions == 1 and lv.page_times()), None)
+    out += [("| sessions | script runs | all pages p50 / p95 / max (s) | p95 ÷ 1-session p95 | errors "
+             "| sessions lost | leaks | own names seen | training (submit → model in), median / max (s) "
+             "| wall (s) | server CPU (s) | client CPU (s) | load avg before → after |"),
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for lv in levels:
         pages = lv.page_times()
         train = [v.train_seconds for v in lv.visitors if v.train_seconds == v.train_seconds]
         seen = sum(v.own_seen > 0 for v in lv.visitors)
-        out.append(f"| {lv.sessions} | {len(pages)} | {_cell(pages)} | {len(lv.errors)} | {lv.lost} | "
+        ratio = f"{_pct(pages, 0.95) / single:.1f}" if single and pages else "–"
+        out.append(f"| {lv.sessions} | {len(pages)} | {_cell(pages)} | {ratio} | {len(lv.errors)} | {lv.lost} | "
                    f"{len(lv.leaks)} | {seen} of {lv.sessions} | "
                    f"{(f'{statistics.median(train):.1f} / {max(train):.1f}') if train else '–'} | "
                    f"{lv.wall:.0f} | {lv.server_cpu:.0f} | {lv.client_cpu:.0f} | "
@@ -397,6 +404,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--after-close", type=float, default=10, help="seconds after the sessions close "
                         "for the 'soon after close' RSS reading")
     parser.add_argument("--no-warmup", action="store_true", help="skip the unmeasured first visit")
+    parser.add_argument("--server-option", action="append", default=[], metavar="--section.option=value",
+                        help="extra Streamlit option for the server (repeatable), to compare settings")
     parser.add_argument("--max-sessions", type=int, default=50, help="refuse levels above this (safety bound)")
     parser.add_argument("--profile", type=Path, help="record the server with py-spy during each level "
                         "and write the raw stacks to this folder (needs py-spy in the venv)")
@@ -411,7 +420,7 @@ def main(argv: list[str] | None = None) -> dict:
         args.profile.mkdir(parents=True, exist_ok=True)
     args.ttl_wait = 120 if args.session_ttl is None else args.session_ttl
     log = args.log or Path(tempfile.mkdtemp(prefix="embedviz-load-")) / "server.log"
-    server = Server(log, args.session_ttl)
+    server = Server(log, args.session_ttl, tuple(args.server_option))
     try:
         print(f"server on {server.url} (log {log})", flush=True)
         if not args.no_warmup:

@@ -66,7 +66,7 @@ def _cpu_seconds(pid: int) -> float:
 class Server:
     """``python -m embedviz.dashboard.serve`` (what ``make run`` starts) on a free loopback port."""
 
-    def __init__(self, log_path: Path, session_ttl: int | None = None):
+    def __init__(self, log_path: Path, session_ttl: int | None = None, extra: tuple[str, ...] = ()):
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ, NUMBA_CACHE_DIR=str(ROOT / ".numba_cache"), PYTHONUNBUFFERED="1")
@@ -74,6 +74,7 @@ class Server:
                    "--browser.gatherUsageStats=false", "--server.fileWatcherType=none"]
         if session_ttl is not None:
             options.append(f"--server.disconnectedSessionTTL={session_ttl}")
+        options += extra
         self.log_path = log_path
         self._log = open(log_path, "w")  # noqa: SIM115 - open while the server runs
         self.process = subprocess.Popen([sys.executable, "-m", "embedviz.dashboard.serve", *options],

@@ -5,6 +5,7 @@
     python -m embedviz recommend model.npz --user 42 -k 10
     python -m embedviz export model.npz --what items --out item_embeddings.parquet
     python -m embedviz train ratings.parquet --engine spark --master spark://host:7077 --out model_dir/
+    python -m embedviz explore vectors.parquet --metadata items.tsv --port 8501
 
 A model file written by ``train`` opens in the app (Recommend page → Save · load · export).
 """
@@ -61,13 +62,23 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--what", choices=EXPORTS, default="items")
     export.add_argument("--out", type=Path, required=True, help=".csv or .parquet")
     export.add_argument("-k", type=int, default=10)
+
+    explore = commands.add_parser("explore", help="open a vector file on the server and start the app with it")
+    explore.add_argument("vectors", type=Path, help=".parquet, .npy, .npz, Projector vectors.tsv, or a folder "
+                                                     "(Projector pair or Spark factors)")
+    explore.add_argument("--metadata", type=Path, help="one row per vector (Projector metadata.tsv rules)")
+    explore.add_argument("--port", type=int, default=8501)
+    explore.add_argument("--address", help="interface to listen on (Streamlit's default: all)")
+    explore.add_argument("--data-dir", type=Path, help="also let visitors open files inside this folder "
+                                                        "(off unless given, or EMBEDVIZ_DATA_DIR is set)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return {"train": train, "tune": tune, "recommend": recommend, "export": export}[args.command](args)
+        commands = {"train": train, "tune": tune, "recommend": recommend, "export": export, "explore": explore}
+        return commands[args.command](args)
     except (DataError, ValueError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -242,3 +253,25 @@ def _open_model(path: Path):
 def _typed(text: str, ids):
     """A command-line id as the same type as the data's ids."""
     return int(text) if ids.dtype.kind in "iu" and text.lstrip("-").isdigit() else text
+
+
+def explore(args) -> int:
+    """Replace this process with the app's launcher, which opens the file before serving."""
+    import os
+
+    if not args.vectors.exists():
+        raise DataError(f"{args.vectors}: no such file or folder")
+    command = explore_command(args)
+    os.execv(command[0], command)
+    return 0     # not reached
+
+
+def explore_command(args) -> list[str]:
+    """The launcher command for ``explore``: ``python -m embedviz.dashboard.serve --open FILE ...``."""
+    command = [sys.executable, "-m", "embedviz.dashboard.serve", "--open", str(args.vectors)]
+    if args.metadata is not None:
+        command += ["--metadata", str(args.metadata)]
+    if args.data_dir is not None:
+        command += ["--data-dir", str(args.data_dir)]
+    command.append(f"--server.port={args.port}")
+    return command + ([f"--server.address={args.address}"] if args.address else [])

@@ -11,9 +11,10 @@ Optuna (which would be a new pinned dependency for one function):
    sweeps only (WALS learns most of what it will learn in its first 3-4 sweeps; SGD in its
    first epochs), then refits the best third at full length. Ranking by short fits costs a
    quarter of the time per candidate, so four times as many settings are looked at.
-3. **Where to look.** Candidates come from a scrambled Sobol sequence over log-scaled ranges
-   (even coverage, no clumps) mixed, from the second round on, with perturbations of the best
-   setting so far that shrink round by round (local refinement).
+3. **Where to look.** Half of each round comes from a scrambled Sobol sequence over log-scaled
+   ranges (even coverage, no clumps), half from perturbations of the best full-length setting so
+   far - the defaults at first, which were measured to be good on ratings and on play counts -
+   that shrink round by round (local refinement).
 4. **The right coordinates.** For WALS the loss is unchanged when the confidences, the
    unobserved weight w0 and lambda are all scaled by the same factor, so the search moves in
    the ratios that matter: w0 against an observed entry's floor confidence 1, the average extra
@@ -168,7 +169,7 @@ class _Search:
         self._trial(defaults, "defaults", self.space.full_steps)
         round_ = 0
         while not self.stopped:
-            candidates = self.space.candidates(self.rng, ROUND_SIZE, round_, self._best_row())
+            candidates = self.space.candidates(self.rng, ROUND_SIZE, round_, self._best_row()["_params"])
             screened = []
             for params in candidates:
                 if not self._room(self.screen_seconds):

@@ -29,7 +29,8 @@ if tune_clicked:
     state.start_job("tune", services.start_tuning(data, choice, budget, run_name, params["random_state"]))
 
 
-st.fragment(run_every=0.5 if busy else None)(view.jobs_panel)()
+polling = any(key in jobs and jobs[key].running for key in ("train", "tune"))   # a job just started counts
+st.fragment(run_every=0.5 if polling else None)(view.jobs_panel)()
 
 trained = state.models()
 if trained:

@@ -97,7 +97,7 @@ def marked_env(**extra) -> tuple[dict, str]:
     return env, marker
 
 
-def run_cli(args: list[str], env: dict, timeout_s: float = 240) -> tuple[subprocess.CompletedProcess, float]:
+def run_cli(args: list[str], env: dict, timeout_s: float = 600) -> tuple[subprocess.CompletedProcess, float]:
     """``python -m embedviz ARGS`` in a child; (result, seconds)."""
     started = time.monotonic()
     result = subprocess.run([sys.executable, "-m", "embedviz", *args], env=env, cwd=ROOT, capture_output=True,
@@ -127,7 +127,7 @@ class StandaloneCluster:
         self.processes.append(subprocess.Popen([str(spark_class()), *args], env=env, stdout=log,
                                                stderr=subprocess.STDOUT, start_new_session=True))
 
-    def start(self, timeout_s: float = 60) -> None:
+    def start(self, timeout_s: float = 120) -> None:
         self._launch("master", "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
                      "--port", str(self.port), "--webui-port", str(self.webui_port))
         self._launch("worker", "org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1",

@@ -59,8 +59,9 @@ def test_threshold_hides_a_long_tail_but_not_a_catalogue_of_known_items():
     assert chosen.min_count == 5 and chosen.kept == 3000 and chosen.hidden == 14_000
     assert "82%" in chosen.reason
     known = rng.integers(3, 500, 3000)
-    known[:50] = 3
-    assert choose_min_count(known).min_count == 1 and choose_min_count(known).hidden == 0
+    known[:50] = 0                                           # e.g. items seen only in the held-out split
+    chosen = choose_min_count(known)
+    assert chosen.min_count == 1 and chosen.hidden == 50 and "50 with none" in chosen.reason
     assert choose_min_count(np.zeros(10)).min_count == 0
     small = np.concatenate([np.ones(900), np.full(100, 6)])  # too few would remain at 5
     assert choose_min_count(small, min_kept=300).min_count == 1
@@ -78,6 +79,13 @@ def test_number_facet_log_bins_and_lower_bound():
     facet = number_facet("popularity", [1, 2, 3, 10, 100, 1000], log=True, low=3)
     assert facet.counts().sum() == 4                         # 1 and 2 are below the bound
     assert facet.labels[0].startswith("3")
+
+
+def test_number_facet_labels_whole_numbers_plainly():
+    years = number_facet("year", np.arange(1930, 2024), bins=8)
+    assert years.labels[0] == "1930–1941" and years.counts().sum() == 94
+    shares = number_facet("share", np.linspace(0, 1, 50), bins=4)
+    assert shares.labels[0] == "0–0.25"
 
 
 def test_crossfilter_counts_leave_each_facets_own_choice_out():
@@ -101,3 +109,9 @@ def test_crossfilter_counts_leave_each_facets_own_choice_out():
 def test_place_labels_refuses_empty_ranges(bad):
     with pytest.raises(ValueError):
         place_labels({0: (0.0, 0.0, 5)}, {0: "a"}, x_range=bad, y_range=(0, 1), width_px=100, height_px=100)
+
+
+def test_facet_names_stay_unique_when_the_file_has_a_cluster_column():
+    table = pd.DataFrame({"title": list("abcd"), "cluster": ["x", "y", "x", "y"]})
+    facets = table_facets(table, clusters=["k1", "k2", "k1", "k1"])
+    assert [f.name for f in facets] == ["cluster", "cluster (file)"]

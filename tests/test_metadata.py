@@ -134,3 +134,15 @@ def test_genre_names_count_must_match_the_flags(ml100k):
         load_item_metadata(ml100k.paths["items"], genre_names=ml100k.truth["genres"][:18])
     with pytest.raises(DataError, match=r"^items.csv: 2 genre names .* no block of 0/1 genre columns"):
         load_item_metadata(b"id,title\n1,A\n2,B\n", name="items.csv", genre_names=["x", "y"])
+
+
+def test_empty_columns_are_left_out_and_only_few_valued_text_is_a_colour(ml100k):
+    from embedviz.analysis import catalogue
+
+    meta = load_item_metadata(ml100k.paths["items"], genre_names=ml100k.paths["genres"])
+    assert "column 4" not in meta.columns                                 # the empty video release date
+    assert any("Left out 1 empty column: 'column 4'" in note for note in meta.attrs["notes"])
+    meta["decade"] = [f"{t[-5:-2]}0s" for t in meta["title"]]
+    options = catalogue.colour_options(meta.reset_index(drop=True))
+    assert "decade" in options and catalogue.COLOUR_BY_GENRE in options
+    assert "column 3" not in options and "column 5" not in options     # a date or a URL per film: no colour

@@ -60,7 +60,7 @@ def ratings(tmp_path_factory) -> tuple:
 def spark_top_k(model_dir, users, k=10) -> dict:
     env, marker = marked_env()
     result = subprocess.run([sys.executable, "-c", SPARK_TOP_K, str(model_dir), str(k), ",".join(map(str, users))],
-                            env=env, cwd=ROOT, capture_output=True, text=True, timeout=180)
+                            env=env, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     assert processes_with(marker) == []
     return {int(user): np.array(recs) for user, recs in json.loads(result.stdout.splitlines()[-1]).items()}

@@ -72,13 +72,12 @@ def write(path, text: str | bytes):
     ("zeros.csv", "user,item,rating\n" + "".join(f"{u},{i},0\n" for u in range(5) for i in range(4)),
      "none of the 20 interactions has a positive value"),
     ("negative.csv", "user,item,rating\n1,2,3\n2,3,-1\n3,1,2\n", "1 of 3 rows have a negative value"),
-    ("ratings.csv", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "is a PNG image"),
 ])
 def test_bad_data_fails_fast_and_cleanly(tmp_path, name, content, message):
     env, marker = marked_env()
     source = write(tmp_path / name, content)
     result, seconds = run_cli(["train", str(source), "--engine", "spark", "--master", "local[1]",
-                               "--out", str(tmp_path / "out")], env, timeout_s=120)
+                               "--out", str(tmp_path / "out")], env, timeout_s=300)
     assert result.returncode == 2 and message in result.stderr, result.stderr[-3000:]
     assert "Traceback" not in result.stderr
     assert seconds < ERROR_BUDGET_S
@@ -107,6 +106,36 @@ def test_missing_path_fails_before_spark_starts(tmp_path, capsys):
     assert "nope.parquet: no such file or folder" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("source", ["s3a://bucket/ratings/", "dbfs:/data/ratings", "hdfs:///r.parquet",
+                                    "/data/part-*.parquet"])
+def test_remote_paths_and_globs_are_left_to_spark(source):
+    from embedviz.spark.command import check_local_source
+
+    check_local_source(source)   # no error: Spark checks them
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("ratings.csv", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "is a PNG image"),
+    ("ratings.zip", b"PK\x03\x04" + bytes(100), "is a zip archive; unzip it"),
+    ("ratings.csv", b"\x1f\x8b\x08" + bytes(100), "gzip-compressed but not named .gz"),
+])
+def test_files_spark_cannot_read_fail_before_spark_starts(tmp_path, capsys, name, content, message):
+    source = write(tmp_path / name, content)
+    started = time.monotonic()
+    assert main(["train", str(source), "--engine", "spark", "--out", str(tmp_path / "o")]) == 2
+    assert message in capsys.readouterr().err and time.monotonic() - started < 5
+
+
+def test_local_paths_are_checked_before_spark_starts(tmp_path):
+    from embedviz.errors import DataError
+    from embedviz.spark.command import check_local_source
+
+    (tmp_path / "r.csv").write_text("u,i\n")
+    check_local_source(f"file://{tmp_path / 'r.csv'}")
+    with pytest.raises(DataError, match="no such file"):
+        check_local_source(f"file:{tmp_path / 'gone.csv'}")
+
+
 def test_without_pyspark_the_command_says_how_to_install_it(monkeypatch, play_counts, tmp_path, capsys):
     import importlib.util
 
@@ -133,7 +162,7 @@ def test_an_output_folder_holding_other_files_is_not_overwritten(play_counts, tm
     (tmp_path / "mine" / "thesis.tex").write_text("precious")
     env, marker = marked_env()
     result, _ = run_cli(["train", str(play_counts), "--engine", "spark", "--master", "local[1]",
-                         "--out", str(tmp_path / "mine")], env, timeout_s=120)
+                         "--out", str(tmp_path / "mine")], env, timeout_s=300)
     assert result.returncode == 2 and "is not an embedviz Spark output" in result.stderr
     assert (tmp_path / "mine" / "thesis.tex").read_text() == "precious"
     assert_no_java_left(marker)

@@ -170,3 +170,10 @@ def test_figures_escape_titles():
     text = fig.to_json()
     assert "<script>" not in text and "&lt;script&gt;" in text
     assert isinstance(story_plots.hit_rate_bars(0.5, 0.4), go.Figure)
+
+
+def test_closeness_step_without_counts_says_only_what_the_lists_share():
+    cat = story_steps.Catalogue(np.array(["q", "a", "b", "c"], dtype=object), [[]] * 4, np.zeros(4))
+    step = story_steps.closeness_step(cat, 0, np.array([1, 2]), np.array([2, 3]), figure=go.Figure())
+    assert step.figure is None and step.notes == ["1 of the 2 appear in both lists; the others are marked."]
+    assert all(e.detail == "" for p in step.panels for e in p.entries)

@@ -77,8 +77,10 @@ def choose_min_count(popularity, *, min_evidence: int = MIN_EVIDENCE, min_share:
         return Threshold(0, n, 0, "There are no interaction counts, so every vector is laid out.")
     below = float(np.mean(pop < min_evidence))
     if below < min_share:
-        return Threshold(1, n, 0, f"Only {below:.0%} of the items have fewer than {min_evidence} interactions, "
-                                  "so every item is laid out.")
+        unseen = int((pop < 1).sum())
+        note = (f" The {unseen:,} with none have no learned vector and are left out." if unseen else "")
+        return Threshold(1, n - unseen, unseen, f"Only {below:.0%} of the items have fewer than {min_evidence} "
+                                                f"interactions, so every item with any is laid out.{note}")
     count = min_evidence
     while count > 1 and (pop >= count).sum() < min(min_kept, n):
         count = max(c for c in LADDER if c < count)

@@ -93,18 +93,22 @@ def number_facet(name: str, values, *, bins: int = NUMBER_BINS, log: bool = Fals
     if not finite.any():
         return Facet(name, "number", [], _membership([], [], len(x), 0), log)
     low, high = float(x[finite].min()), float(x[finite].max())
+    whole = bool(np.all(x[finite] == np.round(x[finite])))     # counts, years: bins of whole numbers
     if log:
         edges = np.unique(np.round(np.logspace(np.log10(low), np.log10(high + 1), bins + 1)))
+    elif whole:
+        edges = np.unique(np.round(np.linspace(low, high + 1, bins + 1)))
     else:
         edges = np.linspace(low, high if high > low else low + 1, bins + 1)
     which = np.clip(np.searchsorted(edges, x[finite], side="right") - 1, 0, len(edges) - 2)
-    labels = [_bin_label(lo, hi, log) for lo, hi in zip(edges[:-1], edges[1:])]
+    labels = [_bin_label(lo, hi, log or whole) for lo, hi in zip(edges[:-1], edges[1:])]
     return Facet(name, "number", labels, _membership(np.flatnonzero(finite), which, len(x), len(labels)), log)
 
 
-def _bin_label(low: float, high: float, log: bool) -> str:
-    if log:
-        return f"{int(low):,}" if high - 1 <= low else f"{int(low):,}–{int(high) - 1:,}"
+def _bin_label(low: float, high: float, whole: bool) -> str:
+    """"5–9" for whole numbers (the upper edge is excluded), "0.25–0.5" otherwise."""
+    if whole:
+        return f"{int(low)}" if high - 1 <= low else f"{int(low)}–{int(high) - 1}"
     return f"{low:.3g}–{high:.3g}"
 
 
@@ -148,10 +152,13 @@ def table_facets(table: pd.DataFrame, popularity=None, clusters: Sequence[str] |
             continue
         series = table[column]
         distinct = series.nunique(dropna=True)
+        name = str(column)
+        if name in {f.name for f in facets}:       # e.g. the file's own "cluster" column
+            name = f"{name} (file)"
         if pd.api.types.is_numeric_dtype(series) and distinct > 12:
-            facets.append(number_facet(str(column), series))
+            facets.append(number_facet(name, series))
         elif 2 <= distinct <= MAX_DISTINCT:
-            facets.append(category_facet(str(column), series.tolist()))
+            facets.append(category_facet(name, series.tolist()))
     return facets[:max_facets]
 
 

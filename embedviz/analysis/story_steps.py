@@ -241,19 +241,26 @@ def you_step(cat: Catalogue, model, picks: list[int], *, mode: str = "live", k: 
 # ---------------------------------------------------------------- 5: close is a choice
 
 def closeness_step(cat: Catalogue, query: int, direction, distance, figure=None) -> Step:
-    """Step 5: the same item's neighbours by direction and by distance, and what changes."""
+    """Step 5: the same item's neighbours by direction and by distance, and what changes.
+
+    Without interaction counts (uploaded embeddings) the lists say only what they share.
+    """
     direction, distance = np.asarray(direction, dtype=np.int64), np.asarray(distance, dtype=np.int64)
     title = cat.titles[query]
+    counted = bool(np.any(cat.popularity))
     lead = (f"Which {cat.nouns} are closest to {title}? It depends on how you measure. By direction: "
             f"{cat.nouns} that appeal to the same people, however many people that is. By distance: the same, "
             "and also about as widely known.")
 
     def entries(own, other, only: str) -> tuple[Entry, ...]:
         shared = set(other.tolist())
-        return tuple(Entry(str(cat.titles[i]), cat.people(i), tag="" if i in shared else only)
+        return tuple(Entry(str(cat.titles[i]), cat.people(i) if counted else "", tag="" if i in shared else only)
                      for i in own.tolist())
 
-    note = story.closeness_sentence(story.compare_closeness(direction, distance, cat.popularity, query), cat.nouns)
+    compared = story.compare_closeness(direction, distance, cat.popularity, query)
+    note = story.closeness_sentence(compared, cat.nouns) if counted else (
+        f"{compared.shared} of the {compared.k} appear in both lists; the others are marked.")
     return Step(5, STEP_TITLES[4], lead, [
         Panel("Closest by direction", entries(direction, distance, "only by direction")),
-        Panel("Closest by distance", entries(distance, direction, "only by distance"))], [note], figure)
+        Panel("Closest by distance", entries(distance, direction, "only by distance"))], [note],
+        figure if counted else None)

@@ -83,8 +83,9 @@ def linked_charts(space: Space, facets: list[Facet], chosen: dict[str, list[int]
     counts = crossfilter_counts(facets, chosen, base)
     active = describe_choice(facets, chosen)
     left, right = st.columns([5, 1.2], vertical_alignment="center")
-    left.markdown("**Linked charts** — click a bar (shift-click for more) or box-select bars to filter the map "
-                  "and the other charts" + (f". Filter: {md('; '.join(active))}" if active else "."))
+    left.markdown("**Linked charts** — click a bar (shift-click for more) or drag across a histogram's bars to "
+                  "filter the map and the other charts" +
+                  (f". Filter: {md('; '.join(active))}" if active else "."))
     if active:
         right.button("Clear filters", icon=":material/filter_alt_off:", on_click=clear_filters, args=(space, facets),
                      key="explore_clear_filters")
@@ -94,7 +95,7 @@ def linked_charts(space: Space, facets: list[Facet], chosen: dict[str, list[int]
         key = f"facet_{facet.name}"
         column.plotly_chart(fig, key=key, on_select=functools.partial(_on_chart_select, key, space, facets,
                                                                       facet.name),
-                            selection_mode=("points", "box"), config={"displaylogo": False})
+                            selection_mode=("points", "box"), config={"displayModeBar": False})
 
 
 _TITLES = {"genres": "genres / tags", "popularity": "interactions (popularity)"}

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Final
 
 import numpy as np
 import pandas as pd
@@ -17,7 +16,7 @@ import streamlit as st
 from embedviz.analysis import catalogue
 from embedviz.analysis.evidence import LADDER
 from embedviz.analysis.labels import group_anchors, padded_range, place_labels
-from embedviz.dashboard import explore, maps, services
+from embedviz.dashboard import explore, links, maps, services
 from embedviz.dashboard.explore import UPLOADED
 from embedviz.dashboard.maps import LayoutRequest, MapData
 from embedviz.dashboard.records import Dataset, Space
@@ -31,7 +30,6 @@ MAP_HEIGHT = 640
 LABEL_AREA_PX = (560, 520)
 NEIGHBOURS_K = 10
 LIST_METRICS = ("cosine", "euclidean")
-BIND: Final = "query-params"
 
 
 @dataclass(frozen=True)
@@ -54,40 +52,65 @@ class ExploreOptions:
 def controls(data: Dataset, trained) -> tuple[Space, ExploreOptions, st.delta_generator.DeltaGenerator]:
     """The row of controls under the title, and under it the status row with its one toggle.
 
+    Every choice starts from the URL (a shared link) and is written back to it.
     Returns the space shown, the options, and the status row's empty slot (for `status_line`).
     ``trained`` is the active model or None (then only uploaded embeddings can be shown).
     """
+    defaults: dict[str, object] = {}
     row = st.columns([2.2, 2.4, 2.6, 1.1, 1.1], vertical_alignment="bottom")
     with row[4].popover("Data", icon=":material/dataset:", use_container_width=True):
-        source = _source_picker(trained)
+        source = _source_picker(defaults)
         _upload_form()
     space = _space_for(data, trained, source)
     with row[3].popover("Map", icon=":material/tune:", use_container_width=True):
-        request, n_clusters, sized, labels = _map_settings(space)
+        request, n_clusters, sized, labels = _map_settings(space, defaults)
     has_counts = bool(np.any(space.popularity > 0))
-    colour_by = row[0].selectbox("Colour by", catalogue.colour_options(space.table, has_counts), key="colour",
-                                 bind=BIND)
+    choices = catalogue.colour_options(space.table, has_counts)
+    _start_value("colour", choices[0], defaults, choices)
+    colour_by = row[0].selectbox("Colour by", choices, key="colour")
     found = _finder(row[1], row[2], space)
     status, switch = st.columns([5, 1.4], vertical_alignment="center")
     show_hidden = False
     hidden = len(space.vectors) - len(maps.laid_rows(space, request.min_count))
-    if hidden and has_counts:
-        show_hidden = switch.toggle("Show the others", key="hidden", bind=BIND,
-                                    help=f"Place the {hidden:,} points with fewer interactions among their nearest "
-                                         "laid-out neighbours (in grey); the layout itself stays as it is.")
+    if hidden:
+        _start_value("hidden", False, defaults, parse=links.flag)
+        show_hidden = switch.toggle("Show the others", key="hidden",
+                                    help=f"Place the {hidden:,} points with too few interactions among their "
+                                         "nearest laid-out neighbours (in grey); the layout itself stays as it is.")
+    chosen = {key: source if key == "show" else st.session_state.get(key) for key in defaults}
+    links.mirror(defaults, chosen)
+    st.session_state[_REMEMBERED] = chosen
     options = ExploreOptions(source, colour_by, n_clusters, request, bool(show_hidden), sized, labels, found)
     return space, options, status.empty()
 
 
-def _source_picker(trained) -> str:
-    sources = list(services.SPACES) if trained is not None else []
-    if explore.external_space() is not None:
-        sources.append(UPLOADED)
-    if not sources:
-        st.info("No model yet: train one on the **Train** page, or open embeddings trained elsewhere below.")
-        return ""
-    return st.radio("Show", sources, key="show", bind=BIND,
-                    help="The vectors to lay out: a model's items, its users, both, or uploaded embeddings.")
+# The choices of the last run: Streamlit forgets a widget's value when another page is shown, and
+# coming back to Explore from the menu should not reset the view.
+_REMEMBERED = "ev_explore_choices"
+
+
+def _start_value(key: str, default, defaults: dict, options=None, parse=str, name: str | None = None) -> None:
+    """Before drawing widget ``key``: its value from earlier runs, else from the URL, else from the
+    last visit of the page, else ``default``. ``name``: the URL parameter (default: the key)."""
+    name = name or key
+    defaults[name] = default
+    if options is not None and key in st.session_state and st.session_state[key] not in options:
+        del st.session_state[key]            # e.g. a colour the newly shown space does not have
+    links.seed(key, parse, None if options is None else (lambda value: value in options), name=name)
+    remembered = st.session_state.get(_REMEMBERED, {}).get(name, default)
+    st.session_state.setdefault(key, remembered if options is None or remembered in options else default)
+
+
+def _source_picker(defaults: dict) -> str:
+    choices = [*services.SPACES, UPLOADED]
+    # A new widget after each upload, which starts on the uploaded vectors. (Setting the old one
+    # from the upload's callback did not hold: with the menu closed, the browser still had the old
+    # choice and sent it back with the next rerun.)
+    key = f"show_{st.session_state.get('ev_uploads', 0)}"
+    _start_value(key, choices[0], defaults, choices, name="show")
+    return st.radio("Show", choices, key=key,
+                    help="The vectors to lay out: a model's items, its users, both, or embeddings trained "
+                         "elsewhere (open them below).")
 
 
 def _upload_form() -> None:
@@ -114,13 +137,19 @@ def _open_upload(vectors_file, metadata_file) -> None:
             vectors_file.name, error, "Nothing was changed: the embeddings shown before, the data set and the "
                                       "model in use stay.")
         return
-    st.session_state["show"] = UPLOADED
+    count = st.session_state.get("ev_uploads", 0) + 1
+    st.session_state["ev_uploads"] = count
+    st.session_state[f"show_{count}"] = UPLOADED
 
 
 def _space_for(data: Dataset, trained, source: str) -> Space:
     external = explore.external_space()
     if source == UPLOADED and external is not None:
         return external
+    if source == UPLOADED:
+        st.info("No embeddings uploaded in this session yet: open some in the **Data** menu above (uploads "
+                "stay in the session that made them, so a shared link cannot bring them along).")
+        st.stop()
     if trained is None:
         st.info("Nothing to show yet. Train a model on the **Train** page, or open embeddings trained elsewhere "
                 "in the **Data** menu above.")
@@ -129,29 +158,39 @@ def _space_for(data: Dataset, trained, source: str) -> Space:
     return services.model_space(data, trained, source)
 
 
-def _map_settings(space: Space) -> tuple[LayoutRequest, int, bool, bool]:
-    method = st.radio("Layout", ["UMAP", "PCA"], horizontal=True, key="layout", bind=BIND,
+CLUSTER_CHOICES = ["auto", *map(str, range(2, 31))]
+
+
+def _map_settings(space: Space, defaults: dict) -> tuple[LayoutRequest, int, bool, bool]:
+    _start_value("layout", "UMAP", defaults, ["UMAP", "PCA"])
+    method = st.radio("Layout", ["UMAP", "PCA"], horizontal=True, key="layout",
                       help="UMAP keeps neighbourhoods; PCA is a linear view, instant.")
-    dims = 3 if st.toggle("3-D", key="d3", bind=BIND) else 2
-    seeded = st.toggle("Reproducible layout", key="seed", bind=BIND,
+    _start_value("d3", False, defaults, parse=links.flag)
+    dims = 3 if st.toggle("3-D", key="d3") else 2
+    _start_value("seed", False, defaults, parse=links.flag)
+    seeded = st.toggle("Reproducible layout", key="seed",
                        help="A fixed seed gives the same layout every time, but forces UMAP onto one thread: "
                             "several times slower on large sets. Off: each computation arranges the groups "
                             "differently (their neighbourhoods stay the same).")
     min_count = 0
-    if np.any(space.popularity > 0):
+    if np.any(maps.evidence(space) > 0):
         chosen = maps.threshold(space)
-        top = int(space.popularity.max())
-        steps = [c for c in LADDER if c <= max(top, 1)]
-        default = chosen.min_count if chosen.min_count in steps else steps[0]
-        min_count = st.select_slider("Lay out points with at least this many interactions", steps, value=default,
-                                     key="min", bind=BIND,
-                                     help=f"Chosen from the data: {chosen.reason} Changing it computes a new layout.")
-    count = st.select_slider("Clusters", ["auto", *range(2, 31)], value="auto", key="clusters", bind=BIND,
+        steps = [c for c in LADDER if c <= max(int(maps.evidence(space).max()), 1)]
+        _start_value("min", chosen.min_count if chosen.min_count in steps else steps[0], defaults, steps, parse=int)
+        min_count = st.select_slider(f"Lay out points with at least this many {maps.evidence_unit(space)}", steps,
+                                     key="min", help=f"Chosen from the data: {chosen.reason} Changing it computes "
+                                                     "a new layout.")
+    _start_value("clusters", "auto", defaults, CLUSTER_CHOICES)
+    count = st.select_slider("Clusters", CLUSTER_CHOICES, key="clusters",
                              help="k-means on the laid-out vectors (direction only, like the layout). Auto: the "
                                   "count from 4 to 16 whose clusters are best separated (silhouette).")
     n_clusters = maps.AUTO if count == "auto" else int(count)
-    labels = st.toggle("Cluster names on the map", value=True, key="labels", bind=BIND)
-    sized = st.toggle("Size by popularity", key="size", bind=BIND) if np.any(space.popularity > 0) else False
+    _start_value("labels", True, defaults, parse=links.flag)
+    labels = st.toggle("Cluster names on the map", key="labels")
+    sized = False
+    if np.any(space.popularity > 0):
+        _start_value("size", False, defaults, parse=links.flag)
+        sized = st.toggle("Size by popularity", key="size")
     return LayoutRequest("umap" if method == "UMAP" else "pca", dims, int(min_count), bool(seeded)), \
         n_clusters, bool(sized), bool(labels)
 
@@ -178,11 +217,11 @@ def status_line(slot, space: Space, options: ExploreOptions, view: MapData, n_dr
     n, laid = len(space.vectors), len(view.layout.rows)
     method = "UMAP" if view.layout.info.method == "umap" else "PCA"
     parts = []
-    if options.request.min_count > 1 and laid < n:
+    if laid < n:
         hidden = n - laid
         shown = "shown in grey, placed by their nearest neighbours" if options.show_hidden else "hidden"
-        parts.append(f"{method} of **{laid:,}** {noun} with ≥ {options.request.min_count} interactions; "
-                     f"{hidden:,} with fewer are {shown}.")
+        parts.append(f"{method} of **{laid:,}** {noun} with ≥ {options.request.min_count} "
+                     f"{maps.evidence_unit(space)}; {hidden:,} with fewer are {shown}.")
     else:
         parts.append(f"{method} of all **{n:,}** {noun}.")
     if n_passing < len(view.on_map):
@@ -196,7 +235,7 @@ def status_line(slot, space: Space, options: ExploreOptions, view: MapData, n_dr
 
 
 def _threshold_help(space: Space, options: ExploreOptions) -> str | None:
-    if not np.any(space.popularity > 0):
+    if not np.any(maps.evidence(space) > 0):
         return None
     chosen = maps.threshold(space)
     return (f"{chosen.reason} Change it in the Map menu. Preservation: the share of a point's {NEIGHBOURS_K} nearest "
@@ -204,14 +243,19 @@ def _threshold_help(space: Space, options: ExploreOptions) -> str | None:
             "mean what is drawn next to the point is not what is close to it.")
 
 
-def layout_progress(job, showing_result: bool) -> None:
-    """Progress and an estimate while the layout is computed; reruns the page once it is ready.
-
-    ``showing_result`` is True when the page already draws the job's result.
-    """
+def layout_progress(job, showing_result: bool, redraw: bool = True) -> None:
+    """Progress and an estimate while the layout is computed; once it is ready, rerun the page to
+    draw it. ``showing_result``: the page draws the job's result already. ``redraw`` False: the
+    positions drawn are already the final ones (PCA), so only the preservation figure is added
+    here instead of sending the whole map again."""
     if job.status == "finished":
-        if not showing_result:
+        if showing_result or job.result is None:
+            return
+        if redraw:
             st.rerun()
+        layout = job.result
+        st.caption(f"Neighbourhood preserved: **{layout.overall:.0%}** of each point's {layout.k} true neighbours "
+                   f"are among its {layout.k} nearest on the map (mean).")
         return
     if job.status == "failed":
         st.error(f"The layout failed ({md(job.error)}); showing PCA instead.", icon=":material/error:")
@@ -220,6 +264,12 @@ def layout_progress(job, showing_result: bool) -> None:
         eta = "" if left is None else f", about {left:.0f} s left"
         st.progress(job.fraction, text=f"{md(job.name)}: {maps.stage_of(job)} · {job.elapsed:.0f} s{eta} — the PCA "
                                        "layout is shown meanwhile and is replaced when this is done.")
+
+
+def redraw_when_ready(options: ExploreOptions) -> bool:
+    """Whether the finished layout changes the map: UMAP's does; PCA's has the same positions as the
+    stand-in and only adds the preservation figure (unless the points are coloured by it)."""
+    return options.request.method != "pca" or options.colour_by == catalogue.COLOUR_BY_PRESERVATION
 
 
 # ---------------------------------------------------------------- the map

@@ -36,9 +36,19 @@ class LayoutRequest:
     seeded: bool = False          # reproducible (single-threaded UMAP)
 
 
+def evidence(space: Space) -> np.ndarray:
+    """Interactions each vector was learned from (the training split for a model's vectors)."""
+    return space.popularity if space.evidence is None else space.evidence
+
+
+def evidence_unit(space: Space) -> str:
+    """How the page names `evidence`."""
+    return "interactions" if space.evidence is None else "training interactions"
+
+
 def threshold(space: Space) -> Threshold:
     """The interaction count from which the space's vectors are laid out by default."""
-    return space.derived.get_or_build("threshold", lambda: choose_min_count(space.popularity))
+    return space.derived.get_or_build("threshold", lambda: choose_min_count(evidence(space)))
 
 
 def default_request(space: Space) -> LayoutRequest:
@@ -58,10 +68,11 @@ def full_positions(space: Space, request: LayoutRequest) -> np.ndarray:
 
 
 def laid_rows(space: Space, min_count: int) -> np.ndarray:
-    """Rows with at least ``min_count`` interactions (all rows when counts are unknown)."""
-    if min_count <= 0 or not np.any(space.popularity > 0):
+    """Rows with at least ``min_count`` interactions to learn from (all rows when counts are unknown)."""
+    counts = evidence(space)
+    if min_count <= 0 or not np.any(counts > 0):
         return np.arange(len(space.vectors))
-    return np.flatnonzero(space.popularity >= min_count)
+    return np.flatnonzero(counts >= min_count)
 
 
 def layout_job(space: Space, request: LayoutRequest) -> Job:
@@ -201,8 +212,9 @@ def facets(space: Space, min_count: int, n_clusters: int, show_hidden: bool = Fa
     def build():
         labels, names = clusters(space, min_count, n_clusters)
         popularity = space.popularity if np.any(space.popularity > 0) else None
-        return table_facets(space.table, popularity, [names[c] for c in labels],
-                            min_popularity=None if show_hidden else min_count)
+        laid = laid_rows(space, min_count)
+        low = None if show_hidden or popularity is None or not len(laid) else float(popularity[laid].min())
+        return table_facets(space.table, popularity, [names[c] for c in labels], min_popularity=low)
 
     return space.derived.get_or_build(("facets", min_count, n_clusters, show_hidden), build)
 

@@ -78,6 +78,8 @@ class Space:
     popularity: np.ndarray         # (n,) interactions per row (0 when unknown)
     is_user: np.ndarray            # (n,) bool
     ids: np.ndarray                # (n,) original ids (item ids, user ids, or uploaded labels)
+    # (n,) interactions the vectors were learned from (a model's training split); None: ``popularity``
+    evidence: np.ndarray | None = None
     derived: DerivedCache = field(default_factory=DerivedCache)   # layouts, indexes, clusters
 
     @property

@@ -118,10 +118,14 @@ def model_space(data: Dataset, trained: TrainedModel, which: str = "Items") -> S
 
 def _build_model_space(data: Dataset, trained: TrainedModel, which: str) -> Space:
     model, matrix = trained.model, data.interactions
+    # What the vectors were learned from: the training split (the held-out interactions taught nothing).
+    learned = trained.train if trained.train is not None else matrix
     items = data.items.reset_index(drop=True)
     users = pd.DataFrame({"title": [f"user {u}" for u in matrix.user_ids], "genres": [[] for _ in matrix.user_ids]})
-    parts = {"Items": [(model.item_factors_, items, matrix.item_popularity(), False, matrix.item_ids)],
-             "Users": [(model.user_factors_, users, matrix.user_activity(), True, matrix.user_ids)]}
+    parts = {"Items": [(model.item_factors_, items, matrix.item_popularity(), False, matrix.item_ids,
+                        learned.item_popularity())],
+             "Users": [(model.user_factors_, users, matrix.user_activity(), True, matrix.user_ids,
+                        learned.user_activity())]}
     parts["Items and users"] = parts["Items"] + parts["Users"]
     chosen = parts[which]
     return Space(
@@ -131,6 +135,7 @@ def _build_model_space(data: Dataset, trained: TrainedModel, which: str) -> Spac
         popularity=np.concatenate([p[2] for p in chosen]),
         is_user=np.concatenate([np.full(len(p[0]), p[3]) for p in chosen]),
         ids=np.concatenate([np.asarray(p[4], dtype=object) for p in chosen]),
+        evidence=np.concatenate([p[5] for p in chosen]),
     )
 
 

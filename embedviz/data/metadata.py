@@ -104,6 +104,11 @@ def metadata_from_frame(frame: pd.DataFrame, mapping: MetadataMapping, *, name: 
                       genre_labels=genre_labels, name=name)
     meta.index.name = mapping.id
     notes = _notes(frame, mapping, genre_labels, genre_names is not None, names_from)
+    empty = [c for c in meta.columns if c not in ("title", "genres") and meta[c].isna().all()]
+    if empty:       # e.g. u.item's video release date: nothing to show or colour by
+        meta = meta.drop(columns=empty)
+        notes.append(f"Left out {len(empty)} empty column{'s' if len(empty) > 1 else ''}: "
+                     f"{', '.join(map(repr, empty))}.")
     duplicated = meta.index.duplicated(keep="first")
     if duplicated.any():
         examples = ", ".join(map(repr, meta.index[duplicated][:3]))

@@ -11,7 +11,7 @@ import numpy as np
 from scipy.stats import qmc
 
 from embedviz.data.interactions import Interactions
-from embedviz.models.confidence import TRANSFORMS, choose_confidence
+from embedviz.models.confidence import RELATIVE_ALPHA, TRANSFORMS, choose_confidence
 from embedviz.models.registry import MODELS
 
 
@@ -39,8 +39,17 @@ class SearchSpace:
         return int(self.spec.class_defaults()[self.spec.steps_param])
 
     def defaults(self) -> dict:
-        """The model's defaults (trial 0)."""
-        return {}
+        """The model's defaults (trial 0): no parameters given, but where they sit in the search
+        coordinates, so the first local candidates are drawn around them."""
+        values = self.default_values()
+        coords = {k: float(np.clip(np.log10(values[k]), *np.log10(self.ranges[k]))) for k in self.ranges}
+        factors = int(self.spec.class_defaults()["factors"])
+        return {"_coords": coords, "_factors": factors if factors in self.factor_options else self.factor_options[1]}
+
+    def default_values(self) -> dict:
+        """The class defaults in this space's coordinates (not log-scaled)."""
+        defaults = self.spec.class_defaults()
+        return {k: float(defaults[k]) for k in self.ranges}
 
     def model_params(self, params: dict) -> dict:
         """Complete constructor parameters for a candidate (class defaults filled in)."""
@@ -53,8 +62,9 @@ class SearchSpace:
 
     # ---- candidates
     def candidates(self, rng: np.random.Generator, n: int, round_: int, best: dict) -> list[dict]:
-        """``n`` candidates: quasi-random ones, and from round 1 on half of them near ``best``."""
-        local = 0 if round_ == 0 or not best.get("_coords") else n // 2
+        """``n`` candidates: half quasi-random over the whole box, half near ``best`` (the parameters of
+        the best full-length trial so far, the defaults at first), closer round by round."""
+        local = n // 2 if best.get("_coords") else 0
         out = [self._from_unit(self._next_point()) for _ in range(n - local)]
         scale = 0.35 / (1 + 0.5 * round_)      # log10 units: from about x2.2 down, round by round
         for _ in range(local):
@@ -121,6 +131,12 @@ class WALSSpace(SearchSpace):
         transform = TRANSFORMS[choice.confidence]
         self.mean_value = float(transform(data.matrix.data.astype(np.float64)).mean()) or 1.0
         self.notes.append(choice.reason)
+
+    def default_values(self) -> dict:
+        defaults = self.spec.class_defaults()
+        w0 = float(defaults["unobserved_weight"])
+        extra = RELATIVE_ALPHA if defaults["alpha"] == "auto" else float(defaults["alpha"]) * self.mean_value
+        return {"floor": 1.0 / w0, "boost": extra / w0, "ridge": float(defaults["regularization"]) / w0}
 
     def to_params(self, values: dict) -> dict:
         w0 = 1.0 / values["floor"]

@@ -10,6 +10,7 @@ import shutil
 import socket
 from pathlib import Path
 
+from embedviz.data.sources import decode_text, sniff_format, unreadable_message
 from embedviz.errors import DataError
 
 INSTALL_HINT = ("install it with `.venv/bin/pip install -r requirements-spark.txt` (pyspark; Spark also needs "
@@ -19,6 +20,7 @@ _MASTER_URLS = (
     r"spark://[^\s/,]+:\d+(,[^\s/,]+:\d+)*", r"yarn", r"k8s://\S+",
 )
 _CONNECT_TIMEOUT_S = 5.0
+HEAD_BYTES = 4096
 
 
 def require_spark() -> None:
@@ -49,13 +51,37 @@ def check_master(master: str | None) -> None:
 
 
 def check_local_source(source: str) -> None:
-    """DataError for a local path (no URI scheme, no glob) that does not exist."""
-    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", source) and not source.startswith("file://"):
+    """DataError for a local path (no URI scheme, no glob) that does not exist or whose first data
+    file is not CSV or Parquet: in a second, not after starting a JVM."""
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]+:", source) and not source.startswith("file:"):
+        return   # hdfs://, s3a://, dbfs:/ ... are Spark's to check
+    path = Path(re.sub(r"^file:(//)?", "", source)).expanduser()
+    if any(char in path.name for char in "*?[{"):
         return
-    path = Path(source.removeprefix("file://")).expanduser()
-    if any(char in path.name for char in "*?[{") or path.exists():
-        return
-    raise DataError(f"{source}: no such file or folder")
+    if not path.exists():
+        raise DataError(f"{source}: no such file or folder")
+    files = [path] if path.is_file() else sorted(
+        p for p in path.iterdir() if p.is_file() and not p.name.startswith(("_", ".")) and p.stat().st_size)
+    if files:
+        with open(files[0], "rb") as handle:
+            sniff_head(files[0].name, handle.read(HEAD_BYTES), source)
+
+
+def sniff_head(name: str, head: bytes, location: str) -> str:
+    """"parquet" or "csv" from a data file's first bytes; DataError for what Spark cannot read."""
+    fmt = sniff_format(head)
+    if fmt == "parquet":
+        return "parquet"
+    if fmt == "gzip" and not name.lower().endswith(".gz"):
+        raise DataError(f"{location}: {name} is gzip-compressed but not named .gz; Spark decompresses "
+                        "by the name, so rename it to end in .gz")
+    if fmt == "zip":
+        raise DataError(f"{name} is a zip archive; unzip it (Spark reads CSV, gzip CSV and Parquet)")
+    if fmt in ("npy", "ole2"):
+        raise DataError(unreadable_message(fmt, head, name))
+    if fmt == "text":
+        decode_text(head, name)  # raises for images, binaries and other non-text files
+    return "csv"
 
 
 def train(args) -> int:

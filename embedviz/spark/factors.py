@@ -364,5 +364,6 @@ def read_factors(folder, *, interactions: bool = True) -> SparkALS:
     model.train_matrix_ = _train_matrix(seen, (n_users, n_items), folder.label)
     model.data_kind_ = str(info["kind"])
     model.loss_history_, model.stopped_early_ = [], False
+    model.alpha_ = float(spark["alpha"])   # WALS's fitted alpha; Spark's is given, never "auto"
     model.extras_ = {_INFO_EXTRA: np.array(json.dumps(info))}
     return model

@@ -18,11 +18,10 @@ from pyspark.sql import functions as F
 from embedviz.data.columns import guess_columns
 from embedviz.data.interactions import detect_kind
 from embedviz.data.readers import column_names, detect_header, sample_rows, sniff_delimiter
-from embedviz.data.sources import decode_text, sniff_format, unreadable_message
 from embedviz.errors import DataError
+from embedviz.spark.command import HEAD_BYTES, sniff_head
 
 SAMPLE_ROWS = 200
-_HEAD_BYTES = 4096
 _MAX_ID = 2**31 - 1  # ALS takes int ids
 
 
@@ -73,7 +72,7 @@ def first_data_file(spark: SparkSession, location: str):
             if entry.isFile() and not name.startswith(("_", ".")) and entry.getLen() > 0:
                 stream = fs.open(entry.getPath())
                 try:
-                    return name, bytes(stream.readNBytes(_HEAD_BYTES))
+                    return name, bytes(stream.readNBytes(HEAD_BYTES))
                 finally:
                     stream.close()
     raise DataError(f"{location}: holds no non-empty data file")
@@ -82,17 +81,8 @@ def first_data_file(spark: SparkSession, location: str):
 def read_table(spark: SparkSession, location: str) -> tuple[DataFrame, str]:
     """The raw table at ``location`` and its format ("parquet" or "csv")."""
     name, head = first_data_file(spark, location)
-    fmt = sniff_format(head)
-    if fmt == "parquet":
+    if sniff_head(name, head, location) == "parquet":
         return spark.read.parquet(location), "parquet"
-    if fmt == "gzip" and not name.lower().endswith(".gz"):
-        raise DataError(f"{location}: {name} is gzip-compressed but not named .gz; Spark decompresses "
-                        "by the name, so rename it to end in .gz")
-    if fmt in ("npy", "zip", "ole2"):
-        raise DataError(unreadable_message(fmt, head, name) if fmt != "zip" else
-                        f"{name} is a zip archive; unzip it (Spark reads CSV, gzip CSV and Parquet)")
-    if fmt == "text":
-        decode_text(head, name)  # raises for images, binaries and other non-text files
     return _read_csv(spark, location), "csv"
 
 

@@ -102,6 +102,20 @@ def check_output(spark: SparkSession, out: str) -> None:
         fs.delete(hadoop_path(spark, _join(out, layout.INFO_FILE))[1], False)
 
 
+def use_checkpoints(spark: SparkSession, out: str) -> str | None:
+    """Give ALS a checkpoint folder (``out/_checkpoints``) unless one is configured; returns it.
+
+    Without one, ALS cannot cut its lineage every ``checkpointInterval`` (10) iterations, and a
+    long fit can die of a StackOverflowError while Spark serialises its tasks.
+    """
+    sc = spark.sparkContext
+    if sc.getCheckpointDir() is not None:
+        return None
+    folder = _join(out, "_checkpoints")
+    sc.setCheckpointDir(folder)
+    return folder
+
+
 def _join(folder: str, name: str) -> str:
     return f"{folder.rstrip('/')}/{name}"
 
@@ -201,10 +215,14 @@ def _train(spark: SparkSession, source: str, out: str, wals: dict, items: Path |
     log("ALS: " + ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in params.items())
         + f"; {blocks} user and item blocks")
     timings = {"start_read_prepare": time.perf_counter() - started}
+    checkpoints = use_checkpoints(spark, out)
     model = fit_als(prepared, params, blocks)
     timings["fit"] = time.perf_counter() - started - sum(timings.values())
     log(f"fitted in {timings['fit']:.1f} s; writing {out}")
     write_outputs(spark, out, prepared, model, items)
+    if checkpoints is not None:
+        fs, path = hadoop_path(spark, checkpoints)
+        fs.delete(path, True)
     timings["write"] = time.perf_counter() - started - sum(timings.values())
     timings["total"] = time.perf_counter() - started
     info = _info(spark, source, fmt, prepared, wals, params, items)

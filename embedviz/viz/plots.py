@@ -9,6 +9,7 @@ import html
 
 import numpy as np
 import plotly.graph_objects as go
+import plotly.io as pio
 
 # 16 categories told apart by hue first, then lightness (no two oranges or two blues: a legend must be readable).
 PALETTE = ["#4C6EF5", "#F76707", "#2B8A3E", "#E03131", "#7048E8", "#0C8599", "#F06595", "#94D82D",
@@ -16,7 +17,11 @@ PALETTE = ["#4C6EF5", "#F76707", "#2B8A3E", "#E03131", "#7048E8", "#0C8599", "#F
 METRIC_COLOURS = {"cosine": "#4C6EF5", "euclidean": "#F76707", "dot": "#2B8A3E"}
 OTHER_COLOUR = "#CED4DA"   # categories beyond the palette, and the grey background under highlights
 HIGHLIGHT_COLOURS = {**METRIC_COLOURS, "selected": "#212529"}   # selection: neutral, unlike any genre colour
-_LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=50, b=10), font=dict(size=13))
+_LAYOUT = dict(margin=dict(l=10, r=10, t=50, b=10), font=dict(size=13))
+# Every figure uses plotly_white, set once as the default: passed to each figure as template="plotly_white",
+# Plotly rebuilt and validated the whole template per figure (60 % of the Data page's 4 figures; the top cost
+# of the server with 30 sessions in benchmarks/load_test.py --profile). The figures' JSON is the same.
+pio.templates.default = "plotly_white"
 
 
 def _figure(title: str, **layout) -> go.Figure:
@@ -402,8 +407,11 @@ def facet_chart(title: str, labels: list[str], total: np.ndarray, current: np.nd
     chosen_mask = np.isin(index, list(chosen))
     colours = np.where(chosen_mask, "#1C3FAA", PALETTE[0]) if chosen_mask.any() else PALETTE[0]
     names = escape(labels)
+    # Categories: a click picks a bar (shift-click adds one); Streamlit selects on click only when the
+    # drag mode is not a selection. Numbers (vertical bars): dragging brushes a range of bins.
     fig = _figure(html.escape(title), height=height, barmode="overlay", showlegend=False, bargap=0.15,
-                  margin=dict(l=10, r=10, t=36, b=10), font=dict(size=12), hovermode="closest")
+                  margin=dict(l=10, r=10, t=36, b=10), font=dict(size=12), hovermode="closest",
+                  dragmode="pan" if horizontal else "select", selectdirection="h")
     # Positions are bar numbers with the labels as tick text, so equal labels cannot merge bars.
     for values, colour, name in ((total, "#E9ECEF", "all"), (current, colours, "shown")):
         bars = dict(customdata=index, marker_color=colour, name=name,
@@ -419,6 +427,8 @@ def facet_chart(title: str, labels: list[str], total: np.ndarray, current: np.nd
         fig.update_xaxes(title=None, showgrid=True)
     else:
         fig.update_xaxes(tickangle=-45, **ticks)
+    fig.update_xaxes(fixedrange=True)      # nothing to pan or zoom in a summary
+    fig.update_yaxes(fixedrange=True)
     return fig
 
 

@@ -88,19 +88,24 @@ def test_explore_page_shows_a_scatter_at_once():
     at = open_page("pages/3_Explore.py")
     assert not at.exception
     assert at.get("plotly_chart"), "a scatter is drawn (PCA until UMAP is ready)"
+    status = next(m.value for m in at.markdown if " of " in m.value and "points" in m.value)
+    assert status.startswith(("PCA of", "UMAP of")) and "training interactions" in status
 
 
 def previews(at) -> list[str]:
     return [m.value for m in at.markdown if m.value.startswith("![Preview of the scatter")]
 
 
-def test_explore_sends_a_picture_of_the_scatter_only_in_a_sessions_first_seconds(monkeypatch):
+def test_explore_sends_a_picture_with_the_scatter_so_a_redraw_never_blanks(monkeypatch):
     from embedviz.dashboard import explore
 
     at = open_page("pages/3_Explore.py")
     (preview,) = previews(at)
     assert "(data:image/png;base64," in preview and len(preview) > 10_000
-    monkeypatch.setattr(explore, "PREVIEW_SECONDS", 0.0)   # later on, Plotly.js is loaded: no picture
+    at.selectbox(key="colour").set_value("Popularity")
+    at.run()
+    assert len(previews(at)) == 1 and previews(at)[0] != preview      # a picture of the new figure
+    monkeypatch.setattr(explore, "PREVIEW_SECONDS", 0.0)
     at.run()
     assert not previews(at) and at.get("plotly_chart")
 
@@ -131,3 +136,66 @@ def test_tuning_runs_in_the_background_and_its_settings_fill_the_form(monkeypatc
     at.run()
     for name in ("regularization", "unobserved_weight", "factors"):
         assert at.number_input(key=f"WALS_{name}").value == pytest.approx(result.best_params[name])
+
+
+def test_explore_choices_come_from_the_link_and_go_back_into_it():
+    at = open_page()
+    at.query_params["colour"] = "Genre"
+    at.query_params["clusters"] = "7"
+    at.query_params["layout"] = "PCA"
+    at.switch_page("pages/3_Explore.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="colour").value == "Genre"
+    assert at.select_slider(key="clusters").value == "7"
+    at.selectbox(key="colour").set_value("Popularity")
+    at.run()
+    assert at.query_params["colour"] == "Popularity" and at.query_params["layout"] == "PCA"
+    at.selectbox(key="colour").set_value("Cluster (k-means)")     # the default leaves the link
+    at.run()
+    assert "colour" not in at.query_params
+
+
+def test_explore_ignores_link_values_the_page_does_not_offer():
+    at = open_page()
+    at.query_params["colour"] = "no such column"
+    at.query_params["min"] = "banana"
+    at.switch_page("pages/3_Explore.py")
+    at.run()
+    assert not at.exception and at.selectbox(key="colour").value == "Cluster (k-means)"
+
+
+def uploaded_space(n=300):
+    import numpy as np
+    import pandas as pd
+
+    from embedviz.dashboard.records import Space
+
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(n, 8)).astype(np.float32)
+    table = pd.DataFrame({"title": [f"p{i}" for i in range(n)], "genres": [["a"] if i % 2 else ["b"] for i in range(n)]})
+    return Space("Uploaded: x.npy", vectors, table, np.zeros(n), np.zeros(n, bool), np.arange(n).astype(object))
+
+
+def test_neighbours_page_lists_three_metrics_for_uploaded_embeddings():
+    at = open_page()
+    at.session_state["ev_external_space"] = uploaded_space()
+    at.query_params["space"] = "uploaded"
+    at.query_params["item"] = "7"
+    at.switch_page("pages/4_Neighbours.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.radio(key="nb_space").value == "Uploaded embeddings"
+    assert len(at.dataframe) == 3 and all(len(d.value) == 10 for d in at.dataframe)
+    assert not [r for r in at.radio if r.label == "Query"]              # no users in uploaded vectors
+    assert any("Neighbours of **p7**" in m.value for m in at.markdown)
+
+
+def test_explore_shows_uploaded_embeddings_without_asking_for_a_model():
+    at = open_page()
+    at.session_state["ev_external_space"] = uploaded_space()
+    at.query_params["show"] = "Uploaded embeddings"
+    at.switch_page("pages/3_Explore.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(m.value.startswith(("PCA of all **300** points", "UMAP of all **300** points")) for m in at.markdown)

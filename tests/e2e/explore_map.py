@@ -7,6 +7,11 @@ import time
 from .conftest import SLOW, wait_idle
 
 MAP = ".st-key-explore_chart .js-plotly-plot"
+# True once the status line says the map shows the UMAP layout and Plotly has drawn it.
+UMAP_DRAWN = """() => { const chart = document.querySelector('.st-key-explore_chart .js-plotly-plot');
+    return !!chart && !!chart.querySelector('.gl-container canvas')
+        && [...document.querySelectorAll('[data-testid="stMarkdown"]')].some(m => m.textContent.startsWith('UMAP of'));
+}"""
 
 # Chart area state sampled in the page every 100 ms: is the interactive scatter drawn, is the
 # stand-in picture shown, and how tall is the chart's place.
@@ -78,8 +83,13 @@ def side_panel(page):
 
 
 def facet_bars(page, title: str) -> list[dict]:
-    """Bars of the linked chart titled ``title``: label, bar index, centre in page pixels (drawn
-    bars of the coloured trace, i.e. the points passing the filters)."""
+    """Bars of the linked chart titled ``title``: label, bar index, count and centre in page pixels
+    (drawn bars of the coloured trace, i.e. the points passing the filters), after scrolling the
+    chart into view."""
+    chart = chart_locator(page, title)
+    if chart.count():
+        chart.scroll_into_view_if_needed()
+        page.wait_for_timeout(300)
     return page.evaluate(
         """title => {
             const gd = [...document.querySelectorAll('.js-plotly-plot')].find(

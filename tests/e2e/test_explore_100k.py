@@ -9,7 +9,7 @@ import time
 import numpy as np
 from playwright.sync_api import expect
 
-from .conftest import SLOW, after_rerun, open_page, plotly_figures, screenshot
+from .conftest import SLOW, after_rerun, open_page, screenshot
 from .scatter import points_on_screen, set_dragmode
 
 N_POINTS, DIMS = 100_000, 16
@@ -57,41 +57,34 @@ def test_explore_100k_uploaded_points(server, page, tmp_path):
     vectors, metadata = write_embeddings(tmp_path)
     frames = record_websocket_frames(page)
     open_page(page, server, "Explore", SLOW)
-    page.get_by_test_id("stRadio").filter(has_text="Layout").get_by_text("PCA", exact=True).click()
-    page.get_by_test_id("stExpander").filter(has_text="Open embeddings trained elsewhere").locator(
-        "summary"
-    ).click()
+    page.get_by_test_id("stPopover").filter(has_text="Map").get_by_role("button").click()
+    after_rerun(page, page.get_by_test_id("stRadio").filter(has_text="Layout").get_by_text("PCA", exact=True).click)
+    page.keyboard.press("Escape")
+    page.get_by_test_id("stPopover").filter(has_text="Data").get_by_role("button").click()
     uploaders = page.get_by_test_id("stFileUploaderDropzoneInput")
     start = time.perf_counter()
     uploaders.nth(0).set_input_files(vectors)
     uploaders.nth(1).set_input_files(metadata)
     open_button = page.get_by_role("button", name="Open these embeddings")
-    expect(open_button).to_be_visible(timeout=SLOW)
-    after_rerun(page, open_button.click, timeout=SLOW)
-    uploaded = (
-        page.get_by_test_id("stRadio")
-        .filter(has_text="Show")
-        .get_by_text("Uploaded embeddings", exact=True)
-    )
-    expect(uploaded).to_be_visible(timeout=SLOW)
-    print(f"\n100k: upload + validation {time.perf_counter() - start:.1f} s")
+    expect(open_button).to_be_enabled(timeout=SLOW)
+    print(f"\n100k: upload {time.perf_counter() - start:.1f} s")
 
     frames.clear()
     start = time.perf_counter()
-    uploaded.click()
+    open_button.click()
+    page.keyboard.press("Escape")
     page.wait_for_function(
-        """n => { const gd = document.querySelector('.js-plotly-plot');
+        """n => { const gd = document.querySelector('.st-key-explore_chart .js-plotly-plot');
             return gd && (gd._fullData || []).some(
-                t => t.type === 'scattergl' && t._length === n); }""",
+                t => t.type === 'scattergl' && t.name === 'points' && t._length === n); }""",
         arg=N_POINTS,
         timeout=SLOW,
     )
     page.wait_for_function(
-        """() => document.querySelector('.js-plotly-plot .gl-container canvas') !== null"""
+        """() => document.querySelector('.st-key-explore_chart .js-plotly-plot .gl-container canvas') !== null"""
     )
     rendered = time.perf_counter() - start
-    title = plotly_figures(page)[0]["title"]
-    assert title.startswith("PCA layout") and "100,000" in title, title
+    expect(page.get_by_text(re.compile(r"PCA of all 100,000 points"))).to_be_visible()
     figure_bytes = page.evaluate("""() => { const gd = document.querySelector('.js-plotly-plot');
         // Plotly.js keeps the decoded typed array next to each base64 spec (_inputArray): not sent.
         return JSON.stringify({data: gd.data, layout: gd.layout},
@@ -99,7 +92,7 @@ def test_explore_100k_uploaded_points(server, page, tmp_path):
     sizes = [size for _, size in frames]
     biggest = max(frames, key=lambda frame: frame[1])
     print(
-        f"100k: scatter drawn {rendered:.1f} s after choosing it (figure received after "
+        f"100k: scatter drawn {rendered:.1f} s after opening the file (validation included; figure received after "
         f"{biggest[0] - start:.1f} s); figure JSON {figure_bytes / 1e6:.2f} MB; "
         f"websocket: {len(sizes)} frames, {sum(sizes) / 1e6:.2f} MB"
     )
