@@ -101,12 +101,16 @@ def _start_value(key: str, default, defaults: dict, options=None, parse=str, nam
     st.session_state.setdefault(key, remembered if options is None or remembered in options else default)
 
 
+# Embeddings opened in this session (not "ev_uploads": the Data page keeps its read uploads there).
+_UPLOAD_COUNT = "ev_explore_uploads"
+
+
 def _source_picker(defaults: dict) -> str:
     choices = [*services.SPACES, UPLOADED]
     # A new widget after each upload, which starts on the uploaded vectors. (Setting the old one
     # from the upload's callback did not hold: with the menu closed, the browser still had the old
     # choice and sent it back with the next rerun.)
-    key = f"show_{st.session_state.get('ev_uploads', 0)}"
+    key = f"show_{st.session_state.get(_UPLOAD_COUNT, 0)}"
     _start_value(key, choices[0], defaults, choices, name="show")
     return st.radio("Show", choices, key=key,
                     help="The vectors to lay out: a model's items, its users, both, or embeddings trained "
@@ -137,8 +141,8 @@ def _open_upload(vectors_file, metadata_file) -> None:
             vectors_file.name, error, "Nothing was changed: the embeddings shown before, the data set and the "
                                       "model in use stay.")
         return
-    count = st.session_state.get("ev_uploads", 0) + 1
-    st.session_state["ev_uploads"] = count
+    count = st.session_state.get(_UPLOAD_COUNT, 0) + 1
+    st.session_state[_UPLOAD_COUNT] = count
     st.session_state[f"show_{count}"] = UPLOADED
 
 
