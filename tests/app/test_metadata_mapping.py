@@ -83,3 +83,16 @@ def test_interactions_alone_warn_that_titles_are_ids(ml100k):
     at.run()
     assert not errors(at), errors(at)
     assert "Titles are the item ids" in _warnings(at)
+
+
+def test_metadata_without_a_text_column_is_refused_and_keeps_the_demo(ml100k, tmp_path):
+    numbers = tmp_path / "numbers.csv"
+    numbers.write_text("id,year,votes\n" + "\n".join(f"{i},{1990 + i % 9},{i * 7}" for i in range(1, 121)))
+    at = open_page("pages/1_Data.py")
+    _upload(at, "upload_interactions", ml100k.paths["ratings"])
+    _upload(at, "upload_metadata", numbers)
+    assert any("numbers.csv: no text column to take item titles from" in e for e in errors(at)), errors(at)
+    button(at, "Use this data set").click()
+    at.run()
+    assert any("not changed" in e for e in errors(at))
+    assert at.session_state["ev_dataset"].is_demo and metric(at, "Users") == "2,500"
