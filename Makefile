@@ -19,6 +19,11 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 	$(PY) -m pip install -q -r requirements-dev.txt
 	touch $@
 
+# The Spark engine (`train --engine spark`) and its tests; the app and `make run` never need it.
+$(VENV)/.installed-spark: $(VENV)/.installed requirements-spark.txt
+	$(PY) -m pip install -q -r requirements-spark.txt
+	touch $@
+
 $(VENV)/.installed-bench: $(VENV)/.installed requirements-bench.txt
 	$(PY) -m pip install -q -r requirements-bench.txt
 	touch $@
@@ -35,7 +40,7 @@ run: $(VENV)/.installed $(VENV)/.warmed
 	@echo "embedviz: open http://localhost:$(PORT) in your browser (Ctrl+C stops the server)"
 	$(PY) -m embedviz.dashboard.serve --server.port=$(PORT)
 
-test: $(VENV)/.installed-dev $(VENV)/.warmed
+test: $(VENV)/.installed-dev $(VENV)/.installed-spark $(VENV)/.warmed
 	$(PY) -m pytest
 
 # Unit tests and AppTests only (no browser, no slow tests): the loop while editing, < 2 minutes.

@@ -2,7 +2,7 @@
 
 Every UMAP run is a new Python process (as after a server start), timed from
 launch to the layout saved; "cold" points NUMBA_CACHE_DIR at an empty directory,
-"warm" at one filled beforehand (by `embedviz.analysis.umap_warmup.warmup()` in its own
+"warm" at one filled beforehand (by `embedviz.analysis.projection.warmup()` in its own
 process, as `make run` does, or by a previous vanilla run for umap-learn).
 Peer: vanilla ``umap.UMAP().fit_transform(x)`` (its default euclidean metric)
 and the same with ``metric="cosine"``. Data: 10k x 64 float32 clustered
@@ -136,7 +136,7 @@ def run_child(scenario: str, data: Path, cache_dir: Path, out: Path) -> dict:
 def warm_cache(cache_dir: Path) -> float:
     env = {**os.environ, "NUMBA_CACHE_DIR": str(cache_dir), "PYTHONPATH": str(ROOT)}
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "from embedviz.analysis.umap_warmup import warmup; warmup()"],
+    subprocess.run([sys.executable, "-c", "from embedviz.analysis.projection import warmup; warmup()"],
                    env=env, check=True, capture_output=True)
     return time.perf_counter() - start
 

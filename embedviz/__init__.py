@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from embedviz.models.persistence import load_model
     from embedviz.models.registry import MODELS
     from embedviz.models.wals import WALS
+    from embedviz.spark.factors import load_factors
+    from embedviz.tuning import TuneResult, tune
 
 __version__ = "0.1.0"
 

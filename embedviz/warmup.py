@@ -14,7 +14,7 @@ def main() -> None:
 
     warm_models()
     print(f"  done in {time.perf_counter() - start:.0f} s; compiling UMAP (one-off, ~1 min)…", flush=True)
-    from embedviz.analysis.umap_warmup import warmup as warm_umap
+    from embedviz.analysis.projection import warmup as warm_umap
 
     warm_umap()
     print(f"  compiled in {time.perf_counter() - start:.0f} s; training the demo model…", flush=True)

@@ -1,12 +1,20 @@
 """Explore: the map of a vector space — clusters, neighbours on click, and how far to trust it."""
 import streamlit as st
 
-from embedviz.dashboard import explore, explore_tables, explore_view, maps, state
+from embedviz.dashboard import bigmap, explore, explore_tables, explore_view, maps, present, state
 from embedviz.dashboard.sidebar import setup_page
 
 data = setup_page("Explore", ":material/scatter_plot:")
+present.for_an_audience("explore", data)   # present mode: the plain version of this page, then stop
 st.title("Explore", help="Each point is a vector; similar ones end up close together. The layout keeps each "
                          "point's nearest neighbours (by cosine similarity) nearby — the status line says how well.")
+
+# A vector file opened on the server (`python -m embedviz explore FILE`, or the operator's folder): its own
+# map for any size (density image of every point, a hoverable sample, search and neighbours over all rows).
+on_server = bigmap.served_choice()
+if on_server is not None:
+    bigmap.explore_served(on_server)
+    st.stop()
 
 # Inputs: the row of controls (with the Data and Map menus) and the status row's toggle.
 space, options, status = explore_view.controls(data, state.active_model())

@@ -9,13 +9,16 @@ from embedviz.dashboard.safe import md
 from embedviz.dashboard.sidebar import setup_page
 
 data = setup_page("Neighbours", ":material/hub:")
+params = links.read({"space": links.Choice(("model", "uploaded")), "query": links.Choice(("item", "user")),
+                     "item": links.Text(), "user": links.Text(), "k": links.Int(3, 50),
+                     "normalise": links.Choice(("0", "1"))})
+trained = state.active_model()
+space, uploaded = view.pick_space(data, trained, params.get("space"))
+if state.presenting():    # an audience: plain words and full titles, no statistics (this ends the page)
+    view.present_page(space, params.get("item"))
 st.title("Neighbours")
 st.caption("“Close” is a choice. **Cosine** compares direction only; **euclidean** distance also counts vector "
            "length; the **dot product** — what recommendation scores use — rewards long vectors.")
-
-params = links.read(("space", "query", "item", "user", "k", "normalise"))
-trained = state.active_model()
-space, uploaded = view.pick_space(data, trained, params.get("space"))
 top = st.columns([1, 3, 1, 1])
 mode = "Item"
 if not uploaded:    # uploaded embeddings have no users

@@ -6,78 +6,72 @@ from embedviz.analysis import recommendations as recs
 from embedviz.dashboard import links, services, state
 from embedviz.dashboard import recommend_view as view
 from embedviz.dashboard.sidebar import require_model, setup_page
-from embedviz.viz import plots
+from embedviz.dashboard.story_state import showcase
+from embedviz.viz import plots, story_plots
 
 data = setup_page("Recommend", ":material/recommend:")
-st.title("Recommendations")
+presenting = state.presenting()
+st.title("Suggestions for a person" if presenting else "Recommendations")
 state.show_flash()
-tab_user, tab_new, tab_files = st.tabs(["A real user", "Build a new user", "Save · load · export"])
+names = ["A real person", "You"] if presenting else ["A real user", "Build a new user", "Save · load · export"]
+tab_user, tab_new, *tab_files = st.tabs(names)
 
-with tab_files:
-    st.markdown("**Open a saved model** — a `.npz` saved here or by `python -m embedviz train`. It carries the "
-                "data set's ids, interactions and item titles, so nothing else is needed.")
-    uploaded = st.file_uploader("Saved model (.npz)", type=["npz"], key="upload_model")
-    if uploaded is not None and st.button("Open this model", type="primary"):
-        view.safe_load_session(uploaded)
+# Files first: a saved model can be opened before any model exists (require_model stops the page).
+if tab_files:
+    with tab_files[0]:
+        view.open_saved_model()
+        if state.active_model() is not None:
+            st.divider()
+            view.downloads(data, state.active_model())
 
 trained = require_model()
-model, items = trained.model, data.items
-params = links.read(("user", "k", "seen"))
+params = links.read({"user": links.Text(), "k": links.Int(5, 50), "seen": links.Choice(("hide", "show"))})
 
 with tab_user:
-    user = view.pick_user(data, params.get("user"))
-    left, right = st.columns(2)
-    k = left.slider("How many recommendations", 5, 50, int(params.get("k", 10)))
-    exclude_seen = right.toggle("Hide items the user already has", value=params.get("seen", "hide") == "hide")
+    user = view.pick_user(data, params.get("user"), presenting, default=showcase(data, trained)[1] if presenting else 0)
+    k, exclude_seen = int(params.get("k", 10)), params.get("seen", "hide") == "hide"
+    if not presenting:
+        left, right = st.columns(2)
+        k = left.slider("How many recommendations", 5, 50, k)
+        exclude_seen = right.toggle("Hide items the user already has", value=exclude_seen)
     links.write(user=data.interactions.user_ids[user], k=k, seen="hide" if exclude_seen else "show")
-    frame = view.user_recommendations(trained, items, user, k, exclude_seen)
-    history = recs.history_frame(trained.train or data.interactions, items, user)
-    if "hit" in frame and trained.test is not None:
-        hidden = trained.test.matrix[user].nnz
-        hits = int((frame["hit"] == "✓").sum())
-        st.success(f"The model never saw {hidden} of this user's interactions (held out). "
-                   f"**{hits}** of them are in its top {k} (marked ✓).", icon=":material/target:")
-    left, right = st.columns([2, 5])
-    left.markdown(f"**History** ({trained.train.matrix[user].nnz if trained.train else '?'} items in training)")
-    left.dataframe(history.drop(columns=["item", "genres"]), hide_index=True, height=420,
-                   column_config=view.HISTORY_COLUMNS)
-    right.markdown("**Recommended** — and the items in the history that contribute most to each score")
-    right.dataframe(frame, hide_index=True, height=420, column_config=view.RECOMMENDATION_COLUMNS)
+    if presenting:
+        view.present_person(data, trained, user, k)
+    else:
+        frame = view.user_recommendations(trained, data.items, user, k, exclude_seen)
+        training = trained.train or data.interactions
+        if "hit" in frame and trained.test is not None:
+            st.success(f"The model never saw {trained.test.matrix[user].nnz} of this user's interactions (held "
+                       f"out). **{int((frame['hit'] == '✓').sum())}** of them are in its top {k} (marked ✓).",
+                       icon=":material/target:")
+        left, right = st.columns([2, 5])
+        left.markdown(f"**History** ({training.matrix[user].nnz} items in training)")
+        left.dataframe(recs.history_frame(training, data.items, user).drop(columns=["item", "genres"]),
+                       hide_index=True, height=420, column_config=view.HISTORY_COLUMNS)
+        right.markdown("**Recommended** — and the items in the history that contribute most to each score")
+        right.dataframe(frame, hide_index=True, height=420, column_config=view.recommendation_columns(frame))
 
 with tab_new:
-    st.markdown("Pick a few items you like. The model folds a **new user** into the space — one exact solve "
+    st.markdown("Pick a few things you like: the computer places you among everyone else and suggests what to try "
+                "next, instantly." if presenting else
+                "Pick a few items you like. The model folds a **new user** into the space — one exact solve "
                 "against the fixed item vectors, no retraining — and recommends from there.")
     picked, values = view.pick_liked_items(data, data.titles)
     if picked:
+        model = trained.model
         vector, ms = view.timed(model.fold_in, picked, values)
-        frame, ms_rank = view.timed(recs.recommendation_frame, model, (picked, values), items, k=10,
+        frame, ms_rank = view.timed(recs.recommendation_frame, model, (picked, values), data.items, k=10,
                                     vector=vector, exclude=picked)
-        st.caption(f"fold-in {ms:.1f} ms · scoring + reasons {ms_rank:.1f} ms")
-        left, right = st.columns([3, 2])
-        left.dataframe(frame, hide_index=True, column_config=view.RECOMMENDATION_COLUMNS)
+        if presenting:
+            left, right = st.columns([3, 2])
+            with left:
+                view.present_new_person(data, trained, picked, values)
+        else:     # the table full width, so the reasons column is on screen; the map under it
+            st.caption(f"fold-in {ms:.1f} ms · scoring + reasons {ms_rank:.1f} ms")
+            st.dataframe(frame, hide_index=True, column_config=view.recommendation_columns(frame))
+            right = st.container()
         space = services.model_space(data, trained, "Items")
         xy = services.current_layout(space)
-        at = view.new_user_position(space, xy, vector)
-        right.plotly_chart(plots.new_user_map(xy, at, picked, frame.index.to_numpy(),
-                                              catalogue.hover_text(space.table, space.popularity)))
-
-with tab_files:
-    st.divider()
-    st.markdown("**Download**")
-    from embedviz.data import session_io
-    from embedviz.data.export import embeddings_frame, safe_text_frame
-
-    def vectors():
-        return embeddings_frame(data.interactions.item_ids, model.item_factors_, data.titles)
-
-    a, b, c, d = st.columns(4)
-    a.download_button("Model + data (.npz)", lambda: session_io.session_bytes(model, data.interactions, items,
-                                                                              data.name),
-                      "embedviz-model.npz", "application/octet-stream", icon=":material/download:")
-    b.download_button("Item embeddings (CSV)", lambda: safe_text_frame(vectors()).to_csv(index=False),
-                      "item_embeddings.csv", "text/csv", icon=":material/download:")
-    c.download_button("Item embeddings (Parquet)", lambda: vectors().to_parquet(index=False),
-                      "item_embeddings.parquet", "application/octet-stream", icon=":material/download:")
-    d.download_button("Top-10 for every user (CSV)", lambda: safe_text_frame(recs.all_recommendations(
-        model, data.interactions, items)).to_csv(index=False), "recommendations.csv", "text/csv",
-        icon=":material/download:")
+        where = story_plots.you_map if presenting else plots.new_user_map
+        right.plotly_chart(where(xy, view.new_user_position(space, xy, vector), picked, frame.index.to_numpy(),
+                                 catalogue.hover_text(space.table, space.popularity)))

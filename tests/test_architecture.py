@@ -121,7 +121,12 @@ def test_registry_parameters_are_constructor_parameters_with_valid_defaults():
         assert {p.name for p in spec.params} <= accepted, spec.name
         assert spec.steps_param in accepted
         spec.build()._validate_params()           # the app's defaults are valid for the class
-        assert all(p.low <= p.default <= p.high for p in spec.params)
+        defaults = spec.defaults()
+        for p in spec.params:                     # numeric defaults lie in the form's range; choices are offered
+            if p.kind == "choice":
+                assert defaults[p.name] in p.choices
+            elif defaults[p.name] != "auto":
+                assert p.low <= defaults[p.name] <= p.high, (spec.name, p.name)
 
 
 def test_models_saved_by_class_name_load_through_the_registry(tmp_path):

@@ -288,9 +288,11 @@ def test_semicolons_inside_a_field_split_unless_they_are_the_delimiter():
     assert meta.loc[1, "genres"] == ["x", "y"]
 
 
-def test_metadata_without_titles_uses_ids():
-    meta = load_item_metadata(b"item_id,year\n7,1999\n8,2001\n", id_col="item_id")
-    assert meta["title"].tolist() == ["7", "8"] and meta["year"].tolist() == [1999, 2001]
+def test_metadata_without_a_text_column_is_an_error():
+    with pytest.raises(DataError, match=r"items.csv: no text column to take item titles from \(other "
+                                        r"columns: 'year' \(numbers\), 'url' \(URLs\)\)"):
+        load_item_metadata(b"item_id,year,url\n7,1999,http://a.b/7\n8,2001,http://a.b/8\n", id_col="item_id",
+                           name="items.csv")
 
 
 def test_metadata_parquet_with_list_genres():

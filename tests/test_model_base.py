@@ -27,7 +27,7 @@ def ratings():
 @pytest.fixture(scope="module", params=["WALS", "GradientDescentMF"])
 def fitted(request, ratings):
     if request.param == "WALS":
-        return WALS(factors=4, iterations=3, random_state=0).fit(ratings)
+        return WALS(factors=4, iterations=3, regularization=1.0, random_state=0).fit(ratings)
     return GradientDescentMF(factors=4, epochs=5, random_state=0).fit(ratings)
 
 
@@ -69,7 +69,7 @@ def test_recommend_without_exclusion_ranks_all_items(fitted):
 
 def test_batch_recommend_pads_missing_slots():
     matrix = sp.csr_matrix(np.array([[1, 1, 0], [1, 0, 0], [0, 1, 1]], dtype=np.float32))
-    model = WALS(factors=2, iterations=2, random_state=0).fit(matrix)
+    model = WALS(factors=2, iterations=2, regularization=0.1, random_state=0).fit(matrix)
     items, scores = model.recommend(np.array([0, 1]), k=3)
     assert items[0].tolist()[1:] == [-1, -1] and np.isneginf(scores[0, 1:]).all()
     assert (items[1, :2] >= 0).all() and items[1, 2] == -1
@@ -124,7 +124,7 @@ def test_fit_rejects_unusable_input(cls):
 def test_get_params_and_repr():
     model = WALS(factors=8, solver="cholesky")
     assert model.get_params()["factors"] == 8
-    assert repr(model).startswith("WALS(factors=8, regularization=0.05")
+    assert repr(model).startswith("WALS(factors=8, regularization=90.0, unobserved_weight=3.0")
 
 
 # --------------------------------------------------------------------------- save / load

@@ -114,3 +114,17 @@ def test_preview_of_tiny_or_empty_layouts(n):
 
 def test_warm_up_runs():
     plots.warm_up(np.random.default_rng(0).normal(size=(300, 2)))
+
+
+def test_every_figure_is_drawn_with_the_plotly_white_template():
+    import json
+
+    import plotly.io as pio
+
+    figures = [plots.rating_distribution(np.array([1.0, 2.0, 5.0]), "explicit"),
+               plots.popularity_curve(np.array([5, 3, 1])),
+               plots.embedding_scatter(np.zeros((3, 2)), row_ids=np.arange(3), hover=["a", "b", "c"], title="t")]
+    for fig in figures:
+        layout = json.loads(pio.to_json(fig, validate=False))["layout"]
+        assert layout["template"]["layout"]["plot_bgcolor"] == "white"   # plotly's own default is #E5ECF6
+        assert layout["margin"] == {"l": 10, "r": 10, "t": 50, "b": 10}

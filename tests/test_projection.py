@@ -180,7 +180,7 @@ def test_knn_graph_too_small_is_rejected(clustered):
 
 
 def test_warmup_compiles_each_path_and_reports_seconds():
-    from embedviz.analysis.umap_warmup import warmup
+    from embedviz.analysis.projection import warmup
 
     seconds = warmup()
     assert {"import umap", "neighbours", "umap (parallel)", "umap (seeded)",

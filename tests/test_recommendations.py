@@ -52,6 +52,24 @@ def test_all_recommendations_cover_every_user(fitted):
     assert len(frame) == 3 * data.n_users and frame.groupby("user").size().eq(3).all()
 
 
+def test_all_recommendations_write_only_real_ones_for_users_with_few_unseen_items():
+    from embedviz.data.interactions import from_arrays
+
+    # user 1 has seen 4 of 6 items, user 2 all 6, user 3 one: at most 2, 0 and 5 unseen items remain
+    users = [1] * 4 + [2] * 6 + [3]
+    items_seen = [0, 1, 2, 3] + list(range(6)) + [0]
+    data = from_arrays(users, items_seen, np.ones(len(users)), kind="implicit")
+    model = ev.WALS(factors=2, iterations=3, random_state=0).fit(data)
+    items = pd.DataFrame({"title": [f"t{i}" for i in range(6)], "genres": [[]] * 6})
+    frame = recs.all_recommendations(model, data, items, k=4, batch=2)
+    assert frame.groupby("user").size().to_dict() == {1: 2, 3: 4}
+    assert np.isfinite(frame.score).all()
+    for user, group in frame.groupby("user"):
+        seen = set(data.item_ids[data.matrix[data.user_index(user)].indices])
+        assert not seen & set(group["item"]) and group["rank"].tolist() == list(range(1, len(group) + 1))
+        assert group["item"].is_unique
+
+
 def test_session_file_round_trip_is_exact(fitted):
     model, data, _, _, items = fitted
     loaded, data2, items2, name = load_session(session_bytes(model, data, items, "demo"))

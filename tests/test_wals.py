@@ -108,7 +108,7 @@ def test_default_cg_reaches_nearly_the_cholesky_loss():
 
 def test_block_structure_is_recovered():
     matrix = block_matrix()
-    model = WALS(factors=3, iterations=10, random_state=0).fit(matrix)
+    model = WALS(factors=3, iterations=10, regularization=1.0, random_state=0).fit(matrix)
     for user in (0, 15, 30):
         block = user // 12
         unseen = set(range(block * 10, (block + 1) * 10)) - set(matrix[user].indices)
@@ -119,7 +119,7 @@ def test_block_structure_is_recovered():
 
 def test_fold_in_of_a_training_user_matches_its_learned_vector():
     matrix = block_matrix()
-    model = WALS(factors=3, iterations=200, solver="cholesky", random_state=0).fit(matrix)
+    model = WALS(factors=3, iterations=200, solver="cholesky", regularization=1.0, random_state=0).fit(matrix)
     for user in (0, 20):
         row = matrix[user]
         vector = model.fold_in(row.indices, row.data)
@@ -128,7 +128,7 @@ def test_fold_in_of_a_training_user_matches_its_learned_vector():
 
 def test_fold_in_default_values_mean_liked_items():
     matrix = block_matrix()
-    model = WALS(factors=3, iterations=10, random_state=0).fit(matrix)
+    model = WALS(factors=3, iterations=10, regularization=1.0, random_state=0).fit(matrix)
     vector = model.fold_in([0, 1, 2])
     items, _ = model.recommend_vector(vector, k=5, exclude=[0, 1, 2])
     assert set(items.tolist()) <= set(range(10))
@@ -136,7 +136,7 @@ def test_fold_in_default_values_mean_liked_items():
 
 def test_explain_contributions_sum_to_the_folded_in_score():
     matrix = block_matrix()
-    model = WALS(factors=3, iterations=10, random_state=0).fit(matrix)
+    model = WALS(factors=3, iterations=10, regularization=1.0, random_state=0).fit(matrix)
     row = matrix[4]
     items, contributions = model.explain(4, item_index=7, n=row.nnz)
     assert sorted(items.tolist()) == sorted(row.indices.tolist())
@@ -177,7 +177,8 @@ def test_callback_gets_loss_terms_and_can_stop_training():
         seen.append((iteration, sorted(losses)))
         return iteration < 2
 
-    model = WALS(factors=3, iterations=10, random_state=0).fit(block_matrix(), callback=callback)
+    model = WALS(factors=3, iterations=10, regularization=1.0, random_state=0).fit(block_matrix(),
+                                                                           callback=callback)
     assert [it for it, _ in seen] == [0, 1, 2]
     assert seen[0][1] == ["observed", "regularization", "total", "unobserved"]
     assert model.stopped_early_ and len(model.loss_history_) == 3
@@ -187,8 +188,8 @@ def test_callback_gets_loss_terms_and_can_stop_training():
 def test_log_confidence_and_rating_target_train():
     matrix = block_matrix()
     for params in (dict(confidence="log"), dict(target="rating")):
-        model = WALS(factors=3, iterations=5, random_state=0, **params).fit(matrix)
-        assert np.all(np.isfinite(model.user_factors_))
+        model = WALS(factors=3, iterations=5, regularization=1.0, random_state=0, **params).fit(matrix)
+        assert np.all(np.isfinite(model.user_factors_)) and np.abs(model.user_factors_).max() > 0.1
 
 
 def test_values_giving_non_positive_confidence_are_rejected():

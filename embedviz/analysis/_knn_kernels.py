@@ -11,6 +11,10 @@ import numba
 import numpy as np
 from numba import prange
 
+from embedviz import numba_cache
+
+numba_cache.install()   # a damaged or read-only cache means compiling, never an error
+
 # Above this many candidates the insertion top-k costs more than a partition.
 MAX_KERNEL_K = 512
 

@@ -33,11 +33,23 @@ def all_genres(items: pd.DataFrame) -> list[str]:
 def colour_options(items: pd.DataFrame, has_popularity: bool = True) -> list[str]:
     """What the scatter can be coloured by: built-ins plus any other metadata column."""
     genre = [COLOUR_BY_GENRE] if all_genres(items) else []
-    extra = [c for c in items.columns if c not in ("title", "genres") and items[c].nunique(dropna=True) > 1]
+    extra = [c for c in items.columns if c not in ("title", "genres") and _colourable(items[c])]
     if has_popularity:
         return [COLOUR_BY_CLUSTER] + genre + [COLOUR_BY_POPULARITY, COLOUR_BY_PRESERVATION] + extra + [COLOUR_NONE]
     # uploads: their own labels first
     return genre + extra + [COLOUR_BY_CLUSTER, COLOUR_BY_PRESERVATION, COLOUR_NONE]
+
+
+MAX_COLOUR_CATEGORIES = 40
+
+
+def _colourable(column: pd.Series) -> bool:
+    """Numbers with some spread (a colour scale), or text with a few categories - not one URL or
+    date per item, which would give every point its own colour."""
+    distinct = column.nunique(dropna=True)
+    if pd.api.types.is_numeric_dtype(column):
+        return distinct > 1
+    return 1 < distinct <= MAX_COLOUR_CATEGORIES
 
 
 def colour_values(items: pd.DataFrame, by: str, popularity: np.ndarray, clusters=None, preservation=None):

@@ -5,7 +5,7 @@ and most of umap-learn's are not cached on disk. `project` switches on-disk
 caching on for umap-learn's kernels (they are plain module-level functions, so
 numba can cache them), builds the k-nearest-neighbour graph with our exact
 search instead of pynndescent (whose `nn_descent` cannot be cached and takes
-~30 s to compile per process), and `embedviz.analysis.umap_warmup.warmup`
+~30 s to compile per process), and `embedviz.analysis.umap_setup.warmup`
 compiles everything once so a fresh server process starts from warm caches
 (``NUMBA_CACHE_DIR``). UMAP starts from a PCA layout rather than umap-learn's
 spectral one (same quality here, a fraction of the time). Large inputs are laid
@@ -26,6 +26,7 @@ import numpy as np
 from embedviz.analysis.metrics import normalise_rows
 from embedviz.analysis.neighbours import exact_knn_graph
 from embedviz.analysis.placement import place_by_neighbours
+from embedviz.analysis.umap_setup import enable_umap_caching, warmup  # noqa: F401  (public here too)
 
 METHODS = ("pca", "umap")
 PROJECTION_METRICS = ("cosine", "euclidean")
@@ -33,6 +34,8 @@ PROJECTION_METRICS = ("cosine", "euclidean")
 MIN_UMAP_ROWS = 16
 # PCA axes are estimated from at most this many rows (plenty for a display).
 PCA_FIT_ROWS = 20_000
+# Rows checked / projected per block, so big (memory-mapped) inputs are never copied whole.
+CHUNK_ROWS = 65_536
 
 
 @dataclass(frozen=True)
@@ -80,8 +83,8 @@ def _check_inputs(vectors, method, n_components, metric, n_neighbors, min_dist) 
         )
     if not np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.complexfloating):
         raise ValueError(f"vectors must be real numbers, got dtype {x.dtype}")
-    x = np.ascontiguousarray(x, dtype=np.float32)
-    if not np.isfinite(x).all():
+    x = np.ascontiguousarray(x, dtype=np.float32)    # no copy for float32 (a memory-mapped file stays mapped)
+    if not all(np.isfinite(x[s:s + CHUNK_ROWS]).all() for s in range(0, len(x), CHUNK_ROWS)):
         raise ValueError("vectors must be finite, found NaN or inf")
     if method not in METHODS:
         raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
@@ -120,56 +123,32 @@ def default_n_epochs(n_rows: int) -> int:
 # ----------------------------------------------------------------------------- PCA
 
 
-def _pca(x: np.ndarray, n_components: int, random_state) -> np.ndarray:
+def _pca(x: np.ndarray, n_components: int, random_state, unit: bool = False) -> np.ndarray:
     """Principal components of ``x`` (n, d) -> (n, n_components) float32.
 
-    Axes come from a centred SVD of at most `PCA_FIT_ROWS` rows; components
-    beyond the rank are zero. Signs are fixed (largest loading positive) so a
-    layout does not flip between runs.
+    Axes from a centred SVD of at most `PCA_FIT_ROWS` rows (``unit``: rows scaled to length 1);
+    components beyond the rank are zero; signs fixed (largest loading positive). Rows are
+    projected a block at a time, so a 1M-row (mapped) input is never copied whole.
     """
     n, d = x.shape
     fit_rows = x
     if n > PCA_FIT_ROWS:
         rng = np.random.default_rng(random_state if random_state is not None else 0)
         fit_rows = x[np.sort(rng.choice(n, PCA_FIT_ROWS, replace=False))]
+    prepared = normalise_rows if unit else np.asarray
+    fit_rows = prepared(np.asarray(fit_rows))
     mean = fit_rows.mean(axis=0, dtype=np.float64)
     _, _, vt = np.linalg.svd(fit_rows.astype(np.float64) - mean, full_matrices=False)
     axes = vt[:n_components]
     axes *= np.sign(axes[np.arange(len(axes)), np.abs(axes).argmax(axis=1)])[:, None]
     out = np.zeros((n, n_components), np.float32)
-    out[:, : len(axes)] = (x - mean.astype(np.float32)) @ axes.T.astype(np.float32)
+    axes32, shift = axes.T.astype(np.float32), (mean @ axes.T).astype(np.float32)
+    for start in range(0, n, CHUNK_ROWS):
+        out[start:start + CHUNK_ROWS, : len(axes)] = prepared(np.asarray(x[start:start + CHUNK_ROWS])) @ axes32 - shift
     return out
 
 
 # ----------------------------------------------------------------------------- UMAP
-
-
-_caching_enabled = False
-
-
-def enable_umap_caching() -> None:
-    """Let numba cache umap-learn's kernels on disk (most lack ``cache=True``).
-
-    Dispatchers that cannot be cached (dynamic globals) only warn, which is
-    silenced. Idempotent; affects this process's umap-learn.
-    """
-    global _caching_enabled
-    if _caching_enabled:
-        return
-    import umap.distances
-    import umap.layouts
-    import umap.sparse
-    import umap.spectral
-    import umap.umap_
-    import umap.utils
-    from numba.core.dispatcher import Dispatcher
-
-    for module in (umap.umap_, umap.layouts, umap.distances, umap.utils, umap.spectral,
-                   umap.sparse):
-        for value in vars(module).values():
-            if isinstance(value, Dispatcher) and value.py_func.__module__ == module.__name__:
-                value.enable_caching()
-    _caching_enabled = True
 
 
 class _ProgressFile:
@@ -268,7 +247,7 @@ def _initial_layout(x, init, n_components, metric, random_state):
     """
     if init == "spectral":
         return "spectral"
-    start = _pca(normalise_rows(x) if metric == "cosine" else x, n_components, random_state)
+    start = _pca(x, n_components, random_state, unit=metric == "cosine")
     start = start.astype(np.float64)
     start *= 10.0 / max(float(np.abs(start).max()), 1e-12)
     # umap-learn adds a little noise so that no two rows start at the same place
@@ -421,7 +400,7 @@ def project(
     tiny = method == "umap" and n < MIN_UMAP_ROWS
     n_fitted, used_knn, k = n, False, None
     if method == "pca" or tiny:
-        xy = _pca(normalise_rows(x) if metric == "cosine" else x, n_components, random_state)
+        xy = _pca(x, n_components, random_state, unit=metric == "cosine")
     else:
         enable_umap_caching()
         n_fitted = min(n, sample_above)

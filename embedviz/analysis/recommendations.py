@@ -56,8 +56,9 @@ def recommendation_frame(model, user, items: pd.DataFrame, *, k: int = 10, exclu
                          held_out: Interactions | None = None, vector=None, exclude=None) -> pd.DataFrame:
     """Top-k for a known user (``user`` = row index) or a folded-in one (``vector`` + ``user`` = history).
 
-    Columns: rank, title, genres, score, because (reasons) and, when ``held_out`` is given, hit
-    (the user really interacted with it later, hidden from training).
+    Columns: rank, title, genres (left out when no item has any), score (4 significant digits),
+    because (reasons) and, when ``held_out`` is given, hit (the user really interacted with it
+    later, hidden from training).
     """
     if vector is None:
         indices, scores = model.recommend(user, k=k, exclude_seen=exclude_seen)
@@ -67,9 +68,11 @@ def recommendation_frame(model, user, items: pd.DataFrame, *, k: int = 10, exclu
         "rank": np.arange(1, len(indices) + 1),
         "title": items["title"].astype(str).to_numpy()[indices],
         "genres": _genre_text(items, indices),
-        "score": np.round(scores, 3),
+        "score": [float(f"{s:.4g}") for s in scores],      # 4 significant digits: folded-in scores are small
         "because you liked": [reasons(model, user, int(i), items) for i in indices],
     })
+    if not frame["genres"].astype(bool).any():              # a catalogue without genres: no empty column
+        frame = frame.drop(columns="genres")
     if held_out is not None and vector is None:
         hidden = set(held_out.matrix[user].indices.tolist())
         frame.insert(1, "hit", ["✓" if int(i) in hidden else "" for i in indices])
@@ -79,17 +82,24 @@ def recommendation_frame(model, user, items: pd.DataFrame, *, k: int = 10, exclu
 
 def all_recommendations(model, data: Interactions, items: pd.DataFrame, k: int = 10,
                         batch: int = 2048) -> pd.DataFrame:
-    """Top-k for every user, long format: user, rank, item, title, score."""
+    """Top-k for every user, long format: user, rank, item, title, score.
+
+    Only real recommendations: a user with fewer than ``k`` unseen items gets fewer rows
+    (the batch query marks the missing slots with item -1 and score -inf; they are dropped).
+    """
     parts = []
     titles = items["title"].astype(str).to_numpy()
     for start in range(0, data.n_users, batch):
         users = np.arange(start, min(start + batch, data.n_users))
         indices, scores = model.recommend(users, k=k, exclude_seen=True)
+        real = (indices >= 0) & np.isfinite(scores)
+        rows, ranks = np.nonzero(real)
+        chosen = indices[real]
         parts.append(pd.DataFrame({
-            "user": np.repeat(data.user_ids[users], indices.shape[1]),
-            "rank": np.tile(np.arange(1, indices.shape[1] + 1), len(users)),
-            "item": data.item_ids[indices.ravel()],
-            "title": titles[indices.ravel()],
-            "score": scores.ravel(),
+            "user": data.user_ids[users[rows]],
+            "rank": ranks + 1,
+            "item": data.item_ids[chosen],
+            "title": titles[chosen],
+            "score": scores[real],
         }))
     return pd.concat(parts, ignore_index=True)

@@ -31,10 +31,7 @@ def open_external(vectors_file, metadata_file) -> Space:
     """Validate uploaded vectors (+ metadata) into a Space and keep it. Raises DataError."""
     from embedviz.data.embeddings import load_embeddings
 
-    loaded = load_embeddings(
-        vectors_file.getvalue(), name=vectors_file.name,
-        metadata=None if metadata_file is None else metadata_file,
-    )
+    loaded = load_embeddings(vectors_file.getvalue(), name=vectors_file.name, metadata=metadata_file)
     table = loaded.metadata.reset_index(drop=True).copy()
     if "title" not in table:
         text_columns = [c for c in table.columns if table[c].dtype == object and c != "genres"]

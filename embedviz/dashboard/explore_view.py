@@ -20,8 +20,7 @@ from embedviz.dashboard import explore, links, maps, services
 from embedviz.dashboard.explore import UPLOADED
 from embedviz.dashboard.maps import LayoutRequest, MapData
 from embedviz.dashboard.records import Dataset, Space
-from embedviz.dashboard.safe import md
-from embedviz.errors import DataError
+from embedviz.dashboard.safe import failure_message, md
 from embedviz.viz import plots
 
 MAX_POINTS = 100_000
@@ -118,20 +117,25 @@ def _upload_form() -> None:
     st.markdown("**Open embeddings trained elsewhere**")
     st.caption("Vectors as `.npy`, `.npz`, `.csv`/`.tsv` (TensorFlow Projector's vectors.tsv) or Parquet, plus an "
                "optional metadata file with one row per vector (Projector's metadata.tsv).")
-    vectors_file = st.file_uploader("Vectors", type=["npy", "npz", "csv", "tsv", "txt", "parquet"])
-    metadata_file = st.file_uploader("Metadata (optional)", type=["csv", "tsv", "txt", "parquet"])
+    vectors_file = st.file_uploader("Vectors", type=["npy", "npz", "csv", "tsv", "txt", "parquet", "gz"],
+                                    key="upload_vectors")
+    metadata_file = st.file_uploader("Metadata (optional)", type=["csv", "tsv", "txt", "parquet", "gz"],
+                                     key="upload_vectors_metadata")
     st.button("Open these embeddings", type="primary", disabled=vectors_file is None, on_click=_open_upload,
               args=(vectors_file, metadata_file))
     error = st.session_state.pop("ev_upload_error", None)
     if error:
-        st.error(f"{md(error)}\n\nNothing was changed.", icon=":material/error:")
+        st.error(error, icon=":material/error:")
 
 
 def _open_upload(vectors_file, metadata_file) -> None:
+    """on_click (so the "show" choice can still change): open the files, or keep one message."""
     try:
         explore.open_external(vectors_file, metadata_file)
-    except DataError as error:
-        st.session_state["ev_upload_error"] = str(error)
+    except Exception as error:   # never Streamlit's exception box for a visitor's file
+        st.session_state["ev_upload_error"] = failure_message(
+            vectors_file.name, error, "Nothing was changed: the embeddings shown before, the data set and the "
+                                      "model in use stay.")
         return
     count = st.session_state.get("ev_uploads", 0) + 1
     st.session_state["ev_uploads"] = count

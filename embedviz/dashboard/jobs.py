@@ -20,11 +20,12 @@ class Job:
     ends up in `job.error` (message) and `job.status == "failed"`.
     """
 
-    def __init__(self, name: str, work: Callable[[Job], object], total: int = 1, unit: str = "step",
-                 size: int | None = None):
+    def __init__(self, name: str, work: Callable[[Job], object], total: int = 1, unit: str = "step", *,
+                 size: int | None = None, cancel_finishes: bool = False):
         self.name = name
         self.size = size                  # how much there is to do (e.g. rows to lay out), for estimates
         self.unit = unit                  # what one of ``total`` is called ("iteration", "epoch")
+        self.model: str | None = None     # the registry model a training / tuning job works on
         self.total = max(1, total)
         self.done = 0
         self.status = "running"           # running | finished | cancelled | failed
@@ -33,6 +34,7 @@ class Job:
         self.history: list[dict] = []
         self.started = time.perf_counter()
         self.finished_at: float | None = None
+        self.cancel_finishes = cancel_finishes   # work that ends cleanly when cancelled (a search keeps its best)
         self._cancel = threading.Event()
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, args=(work,), daemon=True, name=f"embedviz-{name}")
@@ -43,7 +45,8 @@ class Job:
             result = work(self)
             with self._lock:
                 self.result = result
-                self.status = "cancelled" if self._cancel.is_set() else "finished"
+                cancelled = self._cancel.is_set() and not self.cancel_finishes
+                self.status = "cancelled" if cancelled else "finished"
         except Exception as exc:  # shown to the user; the traceback goes to the server log
             traceback.print_exc()
             with self._lock:
@@ -59,6 +62,11 @@ class Job:
             if entry is not None:
                 self.history.append(dict(entry))
         return not self._cancel.is_set()
+
+    def set_total(self, total: int) -> None:
+        """Change the expected number of steps (e.g. as a time-budgeted search learns its pace)."""
+        with self._lock:
+            self.total = max(1, int(total))
 
     def cancel(self) -> None:
         self._cancel.set()

@@ -7,7 +7,7 @@ import streamlit as st
 
 from embedviz.analysis import catalogue
 from embedviz.analysis.metrics import METRICS
-from embedviz.dashboard import services
+from embedviz.dashboard import links, services
 from embedviz.dashboard.records import Dataset, Space, TrainedModel
 from embedviz.dashboard.safe import md
 
@@ -49,12 +49,12 @@ def pick_space(data: Dataset, trained: TrainedModel | None, from_link) -> tuple[
 
 
 def pick_item(space: Space, from_link, selection: list[int]) -> int:
-    """Item query: from the link, else the Explore selection, else a popular item; searchable."""
+    """Item query: from the link, else the Explore selection, else a well-known item; searchable."""
     default = _index_of(space.ids, from_link)
     if default is None:
-        # A well-known item but not the single most popular one, which is a hub close to everything.
-        default = selection[0] if selection else int(np.argsort(-space.popularity, kind="stable")[
-            min(20, len(space.popularity) - 1)])
+        from embedviz.dashboard.story_state import showcase_item
+
+        default = selection[0] if selection else showcase_item(space)
     query = st.text_input("Search an item by title", placeholder="type part of a title")
     options = list(catalogue.search_titles(space.titles, query, limit=50)) if query else []
     if default not in options:
@@ -76,7 +76,8 @@ def _index_of(ids: np.ndarray, wanted) -> int | None:
         return None
     hits = np.flatnonzero(np.asarray(ids).astype(str) == str(wanted))
     if hits.size == 0:
-        st.warning(f"The link asks for {md(repr(wanted))}, which is not in the data set loaded now; showing a default.")
+        st.warning(f"The link asks for {md(links.shorten(wanted))}, which is not in the data set loaded now; "
+                   "showing a default.")
         return None
     return int(hits[0])
 
@@ -124,6 +125,42 @@ def list_table(space: Space, lists: dict, metric: str) -> pd.DataFrame:
         "interactions": space.popularity[indices],
         "genre": [", ".join(genres.iat[i][:2]) if isinstance(genres.iat[i], list) else "" for i in indices],
     })
+
+
+def present_page(space: Space, item_from_link, k: int = 10) -> None:
+    """The page for an audience: pick a title, see what is closest by direction and by distance with
+    full titles, how well known each is, and what changes, in plain words (the story's last step for
+    any item). Stops the page: overlap statistics, scores and vector lengths are for engineers."""
+    from embedviz.dashboard import links, state
+
+    st.title("What is close?", anchor=False)
+    st.caption("“Close” is a choice: by direction (the same people like them, however many) or by distance "
+               "(and about as many people, too).")
+    query = pick_item(space, item_from_link, state.selection())
+    links.write(item=space.ids[query])
+    index = services.neighbour_index(space)
+    lists = {metric: index.query(query, k=k, metric=metric) for metric in ("cosine", "euclidean")}
+    st.markdown(f"#### Closest to **{md(space.titles[query])}**")
+    plain_lists(space, lists, query)
+    st.stop()
+
+
+def plain_lists(space: Space, lists: dict, query: int) -> None:
+    """Closest by direction and by distance as full-title lists, how well known each neighbour is,
+    and what changes, in plain words."""
+    from embedviz.analysis import story_steps
+    from embedviz.dashboard.story_render import draw_step
+    from embedviz.viz.story_plots import closeness_strip
+
+    direction, distance = lists["cosine"][0], lists["euclidean"][0]
+    people, titles = space.popularity, space.titles
+    cat = story_steps.Catalogue(titles, [g if isinstance(g, list) else [] for g in space.table.get(
+        "genres", pd.Series([[]] * len(titles)))], people)
+    step = story_steps.closeness_step(cat, query, direction, distance, closeness_strip(
+        people[direction], people[distance], titles[direction], titles[distance], float(people[query]),
+        str(titles[query])))
+    step.lead = ""
+    draw_step(step)
 
 
 def draw_maps(space: Space, lists: dict, query: int | None, norms: np.ndarray, was_running: bool) -> None:

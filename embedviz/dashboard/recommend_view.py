@@ -2,43 +2,74 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import numpy as np
 import streamlit as st
 
 from embedviz import workflows
-from embedviz.analysis import catalogue
-from embedviz.dashboard import services, state
+from embedviz.analysis import catalogue as items_catalogue
+from embedviz.analysis import story_steps
+from embedviz.dashboard import links, services, state
 from embedviz.dashboard.records import Dataset, TrainedModel
-from embedviz.dashboard.safe import md
-from embedviz.errors import DataError
+from embedviz.dashboard.safe import attempt, md
+from embedviz.dashboard.story_render import draw_panels, draw_step
+from embedviz.dashboard.story_state import catalogue
+from embedviz.models.base import FactorizationModel
 
 USER_KEY = "rec_user"
-HISTORY_COLUMNS = {"title": st.column_config.TextColumn("title", width="medium"),
+HISTORY_COLUMNS = {"title": st.column_config.TextColumn("title", width="large"),
                    "when": st.column_config.DateColumn("when", width="small")}
 RECOMMENDATION_COLUMNS = {
     "rank": st.column_config.NumberColumn("#", width=32),
     "hit": st.column_config.TextColumn("hit", width=36, help="✓ the user really did interact with it later "
                                        "(held out from training)"),
-    "title": st.column_config.TextColumn("title", width="medium"),
-    "genres": st.column_config.TextColumn("genres", width="small"),
-    "score": st.column_config.NumberColumn("score", width=56, format="%.2f"),
-    "because you liked": st.column_config.TextColumn("because you liked", width="large"),
+    "title": st.column_config.TextColumn("title", width=300),
+    "genres": st.column_config.TextColumn("genres", width=120),
+    "because you liked": st.column_config.TextColumn("because you liked", width=360),
 }
 
 
-def pick_user(data: Dataset, from_link) -> int:
+def recommendation_columns(frame) -> dict:
+    """Column settings for a recommendation table; the score as a bar relative to the top one, so
+    small folded-in scores (all about 0.04) still show their order."""
+    scores = frame["score"].to_numpy(dtype=float) if "score" in frame and len(frame) else np.zeros(1)
+    low, high = min(0.0, float(scores.min())), float(scores.max())
+    score = st.column_config.ProgressColumn("score", width=110, format="%.3g", min_value=low,
+                                            max_value=high if high > low else low + 1,
+                                            help="The model's score (dot product); the bar is relative to "
+                                                 "the top item.")
+    return {**RECOMMENDATION_COLUMNS, "score": score}
+
+
+def present_person(data: Dataset, trained: TrainedModel, user: int, k: int) -> None:
+    """Present mode: the story's "meet a person" for anyone — favourites, suggestions with the items
+    behind each and how strong the match is, full titles, and which ones they really chose later."""
+    train = trained.train or data.interactions
+    draw_step(story_steps.person_step(catalogue(data), trained.model, train, user,
+                                      f"Person {data.interactions.user_ids[user]}", k=k, held_out=trained.test))
+
+
+def present_new_person(data: Dataset, trained: TrainedModel, picked: list[int], values: list[float]) -> None:
+    """Present mode: suggestions for what was picked, with the picks behind each, full titles."""
+    step = story_steps.you_step(catalogue(data), trained.model, picked, values=values)
+    draw_panels(step, stacked=True)
+
+
+def pick_user(data: Dataset, from_link, presenting: bool = False, default: int = 0) -> int:
     """Searchable user picker with a 'random user' button; honours a user id from the link."""
     ids = data.interactions.user_ids
     if USER_KEY not in st.session_state:
         hits = np.flatnonzero(ids.astype(str) == str(from_link)) if from_link is not None else np.array([], int)
         if from_link is not None and len(hits) == 0:
-            st.warning(f"The link asks for user {md(repr(from_link))}, who is not in the data set loaded now.")
-        st.session_state[USER_KEY] = int(hits[0]) if len(hits) else 0
+            st.warning(f"The link asks for user {md(links.shorten(from_link))}, who is not in the data set "
+                       "loaded now.")
+        st.session_state[USER_KEY] = int(hits[0]) if len(hits) else default
     left, right = st.columns([4, 1], vertical_alignment="bottom")
-    right.button("Random user", icon=":material/casino:", on_click=_random_user, args=(len(ids),))
-    return int(left.selectbox("User (type to search ids)", np.arange(len(ids)), key=USER_KEY,
-                              format_func=lambda u: f"user {ids[u]}"))
+    who = "person" if presenting else "user"
+    right.button(f"Random {who}", icon=":material/casino:", on_click=_random_user, args=(len(ids),))
+    return int(left.selectbox("Person" if presenting else "User (type to search ids)", np.arange(len(ids)),
+                              key=USER_KEY, format_func=lambda u: f"{who} {ids[u]}"))
 
 
 def _random_user(n: int) -> None:
@@ -54,7 +85,7 @@ def pick_liked_items(data: Dataset, titles: np.ndarray) -> tuple[list[int], list
                                        icon=":material/scatter_plot:"):
         chosen.extend(picked_on_explore[:20])
         st.rerun()
-    matches = catalogue.search_titles(titles, query, limit=30) if query else np.array([], dtype=int)
+    matches = items_catalogue.search_titles(titles, query, limit=30) if query else np.array([], dtype=int)
     if len(matches):
         st.selectbox("Matches", matches, format_func=lambda i: titles[i], key="new_user_match")
         st.button("Add to liked items", icon=":material/add:", on_click=_add_match, args=(chosen,))
@@ -108,28 +139,78 @@ def new_user_position(space, xy: np.ndarray, vector: np.ndarray, k: int = 10) ->
     return xy[nearest].mean(axis=0)
 
 
-def load_session_file(uploaded) -> None:
-    """Replace the data set and model with a saved session; on error nothing changes."""
-    from embedviz.data.session_io import load_session
+def load_session_file(uploaded, items_upload=None) -> TrainedModel:
+    """Replace the data set and model with a saved session (.npz) or a zipped Spark output (with
+    optional item metadata); on error nothing changes."""
+    from embedviz.data.limits import DEFAULT_MAX_BYTES
     from embedviz.data.sources import digest_bytes
 
     content = uploaded.getvalue()
-    model, interactions, items, name = load_session(content)
-    train, test = workflows.evaluation_split(interactions)   # the split the app trains on
-    data = Dataset(f"{name} (from {uploaded.name})", interactions, items.reset_index(drop=True),
-                   digest_bytes(content))
+    if uploaded.name.lower().endswith(".zip"):
+        from embedviz.spark.bundle import open_spark_output
+
+        extra = items_upload.getvalue() if items_upload is not None else None
+        model: FactorizationModel
+        model, interactions, items, name = open_spark_output(
+            content, items=extra, items_name=getattr(items_upload, "name", None), max_bytes=DEFAULT_MAX_BYTES)
+        train, test, digest = interactions, None, digest_bytes(content, extra or b"")  # Spark held nothing out
+    else:
+        from embedviz.data.session_io import load_session
+
+        model, interactions, items, name = load_session(content, name=uploaded.name)
+        train, test = workflows.evaluation_split(interactions)   # the split the app trains on
+        digest = digest_bytes(content)
+    data = Dataset(f"{name} (from {uploaded.name})", interactions, items.reset_index(drop=True), digest)
     trained = TrainedModel(name=f"{type(model).__name__} (loaded)", model=model,
                            params=dict(getattr(model, "get_params", dict)()), dataset_digest=data.digest,
                            train=train, test=test)
     state.set_dataset(data)
     state.add_model(trained)
+    return trained
 
 
-def safe_load_session(uploaded) -> None:
-    try:
-        load_session_file(uploaded)
-    except DataError as error:
-        st.error(f"{md(error)}\n\nThe data set and model in use were not changed.", icon=":material/error:")
-    else:
+def open_saved_model() -> None:
+    """The "open a saved model" form (works before any model exists)."""
+    st.markdown("**Open a saved model** — a `.npz` saved here or by `python -m embedviz train`. It carries the "
+                "data set's ids, interactions and item titles, so nothing else is needed. Or a `.zip` of the "
+                "output folder of `python -m embedviz train --engine spark` (Spark ALS factors; see "
+                "`docs/scale.md`), with the item metadata if the job was given none.")
+    uploaded = st.file_uploader("Saved model (.npz) or Spark output (.zip)", type=["npz", "zip"],
+                                key="upload_model")
+    spark_items = (st.file_uploader("Item metadata for the Spark output (optional: titles, genres)",
+                                    type=["csv", "tsv", "txt", "dat", "gz", "parquet"], key="upload_model_items")
+                   if uploaded is not None and uploaded.name.lower().endswith(".zip") else None)
+    if uploaded is not None and st.button("Open this model", type="primary"):
+        safe_load_session(uploaded, spark_items)
+
+
+def downloads(data: Dataset, trained: TrainedModel) -> None:
+    """Save the model with its data, export item vectors, and everyone's top 10 (files made on click)."""
+    from embedviz.analysis.recommendations import all_recommendations
+    from embedviz.data import session_io
+    from embedviz.data.export import embeddings_frame, safe_text_frame
+
+    model: Any = trained.model
+
+    def vectors():
+        return embeddings_frame(data.interactions.item_ids, model.item_factors_, data.titles)
+
+    st.markdown("**Download**")
+    a, b, c, d = st.columns(4)
+    a.download_button("Model + data (.npz)", lambda: session_io.session_bytes(model, data.interactions, data.items,
+                                                                              data.name),
+                      "embedviz-model.npz", "application/octet-stream", icon=":material/download:")
+    b.download_button("Item embeddings (CSV)", lambda: safe_text_frame(vectors()).to_csv(index=False),
+                      "item_embeddings.csv", "text/csv", icon=":material/download:")
+    c.download_button("Item embeddings (Parquet)", lambda: vectors().to_parquet(index=False),
+                      "item_embeddings.parquet", "application/octet-stream", icon=":material/download:")
+    d.download_button("Top-10 for every user (CSV)", lambda: safe_text_frame(all_recommendations(
+        model, data.interactions, data.items)).to_csv(index=False), "recommendations.csv", "text/csv",
+        icon=":material/download:")
+
+
+def safe_load_session(uploaded, items_upload=None) -> None:
+    """`load_session_file`; a bad file gets one message and changes nothing."""
+    if attempt(uploaded.name, lambda: load_session_file(uploaded, items_upload)) is not None:
         state.flash(f"Loaded {md(uploaded.name)}.")
         st.rerun()   # redraw everything, the sidebar included, for the loaded data set and model

@@ -9,6 +9,7 @@ import pandas as pd
 from embedviz.dashboard.cache import DerivedCache
 from embedviz.data.interactions import Interactions
 from embedviz.data.loaders import LoadReport
+from embedviz.data.metadata import MetadataReport
 from embedviz.models.base import FactorizationModel
 
 
@@ -25,6 +26,7 @@ class Dataset:
     digest: str
     report: LoadReport | None = None  # when it came from a file
     is_demo: bool = False
+    meta_report: MetadataReport | None = None   # how the item metadata covers the items
 
     def __post_init__(self):
         self.items.attrs = {}   # the loader's bookkeeping; Streamlit cannot serialise it
@@ -32,6 +34,11 @@ class Dataset:
     @property
     def titles(self) -> np.ndarray:
         return self.items["title"].astype(str).to_numpy()
+
+    @property
+    def warnings(self) -> list[str]:
+        """What a person must know before showing this data set (e.g. titles that are ids)."""
+        return list(self.meta_report.warnings) if self.meta_report is not None else []
 
 
 @dataclass(eq=False)
@@ -47,7 +54,9 @@ class TrainedModel:
     baseline_metrics: dict = field(default_factory=dict)
     train: Interactions | None = None
     test: Interactions | None = None
+    partial: bool = False        # training was cancelled before its last step and kept anyway
     derived: DerivedCache = field(default_factory=DerivedCache)   # spaces, recommendation tables
+    warnings: list = field(default_factory=list)   # what fitting warned about (e.g. all scores ~0)
 
     @property
     def kind(self) -> str:

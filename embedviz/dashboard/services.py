@@ -39,11 +39,13 @@ def _once(function):
 def demo_dataset() -> Dataset:
     """The embedded demo data set with its item metadata (public, shared by all sessions)."""
     from embedviz.data.datasets import DEMO_ITEMS, DEMO_RATINGS, load_demo
-    from embedviz.data.metadata import align_metadata
+    from embedviz.data.metadata import align_metadata, metadata_report
 
     data, meta = load_demo()
     digest = digest_bytes(DEMO_RATINGS.read_bytes(), DEMO_ITEMS.read_bytes())
-    return Dataset("Demo: films (generated)", data, align_metadata(meta, data.item_ids), digest, is_demo=True)
+    items = align_metadata(meta, data.item_ids)
+    return Dataset("Demo: films (generated)", data, items, digest, is_demo=True,
+                   meta_report=metadata_report(meta, items))
 
 
 @_once
@@ -62,7 +64,8 @@ def trained_model(result: workflows.Evaluated, data: Dataset, *, name: str) -> T
     """A workflow's result as the record the pages keep."""
     return TrainedModel(name=name, model=result.model, params=result.params, dataset_digest=data.digest,
                         seconds=result.seconds, metrics=result.metrics,
-                        baseline_metrics=result.baseline_metrics, train=result.train, test=result.test)
+                        baseline_metrics=result.baseline_metrics, train=result.train, test=result.test,
+                        warnings=list(result.warnings))
 
 
 def start_training(data: Dataset, model_name: str, params: dict, name: str) -> Job:
@@ -76,7 +79,31 @@ def start_training(data: Dataset, model_name: str, params: dict, name: str) -> J
         result = workflows.train_and_evaluate(data.interactions, spec.name, params, callback=report)
         return trained_model(result, data, name=name)
 
-    return Job(name, work, total=spec.steps(params), unit=spec.step_unit)
+    job = Job(name, work, total=spec.steps(params), unit=spec.step_unit)
+    job.model = spec.name
+    return job
+
+
+def start_tuning(data: Dataset, model_name: str, budget_s: float, name: str, random_state: int = 0) -> Job:
+    """Tune in a background thread (`embedviz.tune` on the training split); the page polls the job.
+
+    The job's result is ``(TuneResult, TrainedModel)``: the search, and the tuned model scored on
+    the held-out split like any trained model.
+    """
+    spec = model_spec(model_name)
+
+    def work(job: Job):
+        def report(progress) -> bool:
+            job.set_total(max(progress.planned, progress.trial))
+            return job.update(progress.trial, {"row": progress.row, "best": progress.best_score})
+
+        result, evaluated = workflows.tune_and_evaluate(data.interactions, spec.name, budget_s,
+                                                        random_state=random_state, callback=report)
+        return result, trained_model(evaluated, data, name=name)
+
+    job = Job(name, work, total=max(1, int(budget_s)), unit="trial", cancel_finishes=True)
+    job.model = spec.name
+    return job
 
 
 # ---------------------------------------------------------------- spaces and layouts
@@ -119,6 +146,13 @@ def current_layout(space: Space) -> np.ndarray:
     from embedviz.dashboard import maps
 
     return maps.full_positions(space, maps.default_request(space))
+
+
+def cluster_labels(space: Space, n_clusters: int) -> tuple[np.ndarray, dict[int, str]]:
+    """Every row's cluster on the default map and a name per cluster (see `maps.clusters`)."""
+    from embedviz.dashboard import maps
+
+    return maps.clusters(space, maps.default_request(space).min_count, n_clusters)
 
 
 def layout_running(space: Space) -> bool:

@@ -91,19 +91,50 @@ def start_job(key: str, job) -> None:
 
 
 def keep_finished_model(key: str) -> bool:
-    """Add the model of the finished training job under ``key`` to the models, once.
+    """Add the model of the training (or tuning) job under ``key`` to the models, once, when it finished.
 
-    Returns True when it was just added (the page reruns to show it everywhere).
+    A tuning job's result is ``(TuneResult, TrainedModel)``; its model is the second.
+
+    A cancelled job's partly trained model is not added: it waits for the visitor's choice
+    (`keep_partial_model` or `discard_job`). Returns True when a model was just added (the
+    page reruns to show it everywhere).
     """
     jobs = session_jobs()
     job = jobs.get(key)
-    if job is None or job.running or jobs.get(f"{key}_kept"):
+    if job is None or job.running or jobs.get(f"{key}_kept") or partial_model_waiting(key):
         return False
     jobs[f"{key}_kept"] = True
-    if job.result is None:
+    if job.result is None or job.status != "finished":
         return False
-    add_model(job.result)
+    add_model(job.result[1] if isinstance(job.result, tuple) else job.result)
     return True
+
+
+def partial_model_waiting(key: str) -> bool:
+    """Whether the job under ``key`` was cancelled with a usable model nobody has kept or discarded."""
+    jobs = session_jobs()
+    job = jobs.get(key)
+    return (job is not None and job.status == "cancelled" and job.result is not None
+            and not jobs.get(f"{key}_kept"))
+
+
+def keep_partial_model(key: str) -> TrainedModel:
+    """Keep a cancelled job's model, named "… (partial)" and marked ``partial``, as the model in use."""
+    import dataclasses
+
+    from embedviz.models.registry import unique_name
+
+    jobs = session_jobs()
+    result = jobs[key].result
+    jobs[f"{key}_kept"] = True
+    kept = dataclasses.replace(result, name=unique_name(f"{result.name} (partial)", models()), partial=True)
+    add_model(kept)
+    return kept
+
+
+def discard_job(key: str) -> None:
+    """Drop a cancelled job's partly trained model: the models stay as they were."""
+    session_jobs()[f"{key}_kept"] = True
 
 
 def flash(message: str) -> None:
@@ -115,3 +146,29 @@ def show_flash() -> None:
     message = st.session_state.pop("ev_flash", None)
     if message:
         st.success(message, icon=":material/check_circle:")
+
+
+# ---------------------------------------------------------------- present mode
+
+_PRESENT = "ev_present"
+
+
+def presenting() -> bool:
+    """True in present mode: technical controls and numbers hidden, plain words, larger type.
+
+    Switched by the sidebar toggle or by ``?present=1`` (``?present=0`` switches it off) in any
+    link; it stays on across pages for this visitor.
+    """
+    asked = st.query_params.get("present")
+    if asked in ("0", "1"):
+        st.session_state[_PRESENT] = asked == "1"
+    return bool(st.session_state.get(_PRESENT, False))
+
+
+def set_presenting(on: bool) -> None:
+    """Switch present mode, and keep the URL saying so (a copied link opens the same way)."""
+    st.session_state[_PRESENT] = bool(on)
+    if on:
+        st.query_params["present"] = "1"
+    else:
+        st.query_params.pop("present", None)

@@ -84,7 +84,23 @@ def _get_pool() -> ProcessPoolExecutor:
             context = _WorkerContext()
             context.set_forkserver_preload([__name__])
             _pool = ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_prepare_worker)
+            _stop_with_the_server()
         return _pool
+
+
+def _stop_with_the_server() -> None:
+    """Make the server's exit end the worker at once.
+
+    concurrent.futures waits at exit for the running task (a 1M-row UMAP: minutes): the
+    stopped server stayed alive meanwhile and its worker ran on as an orphan. Exit callbacks
+    registered later run first, so this terminates the worker before that wait.
+    """
+    def stop() -> None:
+        pool = _pool
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.terminate()
+
+    threading._register_atexit(stop)  # type: ignore[attr-defined]
 
 
 def start() -> None:
@@ -150,3 +166,11 @@ def _reporting(folder: str, function, args, kwargs):
         os.replace(partial, os.path.join(folder, "progress"))
 
     return function(*args, callback=callback, **kwargs)
+
+
+def project_shared(vectors, **kwargs):
+    """`embedviz.project` on an array or a `MappedArray` (mapped here, in the worker, not copied)."""
+    from embedviz.analysis.projection import project
+    from embedviz.data.bigfiles import MappedArray
+
+    return project(vectors.open() if isinstance(vectors, MappedArray) else vectors, **kwargs)

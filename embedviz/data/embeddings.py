@@ -9,15 +9,15 @@ header, several columns mean the first row holds their names.
 """
 from __future__ import annotations
 
-import io
-import zipfile
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from embedviz.data.columns import normalise_name
+from embedviz.data.limits import memory_limit, parse_slot
 from embedviz.data.metadata import ID_NAMES, item_table
+from embedviz.data.npyfiles import read_npy, read_npz
 from embedviz.data.readers import TableInfo, parse_table
 from embedviz.data.sources import (
     DEFAULT_MAX_BYTES,
@@ -70,7 +70,7 @@ class EmbeddingSet:
 
 
 def load_embeddings(source, *, name: str | None = None, metadata=None,
-                    max_bytes: int = DEFAULT_MAX_BYTES) -> EmbeddingSet:
+                    max_bytes: int | None = DEFAULT_MAX_BYTES) -> EmbeddingSet:
     """Read an embedding matrix (and optional metadata) from files.
 
     Parameters
@@ -81,8 +81,9 @@ def load_embeddings(source, *, name: str | None = None, metadata=None,
         Display name for messages; defaults to the file's name.
     metadata : path, bytes, file-like or pandas.DataFrame, optional
         One row per vector, in the same order (Projector ``metadata.tsv`` rules).
-    max_bytes : int
-        Size limit for each file (default 200 MB, like ``server.maxUploadSize``).
+    max_bytes : int or None
+        Size limit for each file (default 200 MB, like ``server.maxUploadSize``); what a file
+        may expand to in memory is `embedviz.data.limits.memory_limit`. None: no limits.
 
     Returns
     -------
@@ -93,67 +94,43 @@ def load_embeddings(source, *, name: str | None = None, metadata=None,
     ------
     DataError
         Unreadable or pickled files, wrong shapes, non-numeric / NaN / infinite
-        values (with the row), ragged rows, a metadata row count that differs.
+        values (with the row), ragged rows, a metadata row count that differs, a file
+        that would expand past the memory limit.
     """
     name = source_name(source, name)
-    data = read_bytes(source, name=name, max_bytes=max_bytes)
-    n_bytes = len(data)
-    data, compression = gunzip_if_needed(data, name=name, max_bytes=max_bytes)
-    fmt = sniff_format(data)
-    if fmt == "zip" and zip_contents(data, name) == "npz":
-        fmt = "npz"
-    readers = {"npy": _from_npy, "npz": _from_npz}
-    if fmt in readers:
-        vectors, ids, where = *readers[fmt](data, name), (lambda row: f"row {row + 1}")
-    elif fmt in ("text", "parquet"):
-        frame = parse_table(data, name=name, n_bytes=n_bytes, compression=compression)
-        vectors, ids = _from_frame(frame, name)
-        where = frame.attrs["table_info"].location
-    else:
-        message = unreadable_message(fmt, data, name)
-        raise DataError(message.replace("not a table", "not embeddings"))
-    vectors = validated_vectors(vectors, name, where)
-    ids = np.arange(len(vectors)) if ids is None else _checked_ids(ids, len(vectors), name)
-    table = _metadata_table(metadata, ids, name=name, max_bytes=max_bytes)
+    limit = memory_limit(max_bytes)
+    with parse_slot(name):
+        data = read_bytes(source, name=name, max_bytes=max_bytes)
+        n_bytes = len(data)
+        data, compression = gunzip_if_needed(data, name=name, limit=limit)
+        fmt = sniff_format(data)
+        if fmt == "zip" and zip_contents(data, name) == "npz":
+            fmt = "npz"
+        if fmt == "npy":
+            vectors, ids, where = read_npy(data, name, limit), None, (lambda row: f"row {row + 1}")
+        elif fmt == "npz":
+            vectors, ids, where = *_from_npz(data, name, limit), (lambda row: f"row {row + 1}")
+        elif fmt in ("text", "parquet"):
+            frame = parse_table(data, name=name, n_bytes=n_bytes, compression=compression, limit=limit)
+            vectors, ids = _from_frame(frame, name)
+            where = frame.attrs["table_info"].location
+        else:
+            message = unreadable_message(fmt, data, name)
+            raise DataError(message.replace("not a table", "not embeddings"))
+        del data
+        vectors = validated_vectors(vectors, name, where)
+        ids = np.arange(len(vectors)) if ids is None else _checked_ids(ids, len(vectors), name)
+        table = _metadata_table(metadata, ids, name=name, max_bytes=max_bytes)
     return EmbeddingSet(vectors, ids, table, name)
 
 
 # --------------------------------------------------------------------------- numpy files
-def _from_npy(data: bytes, name: str) -> tuple[np.ndarray, None]:
-    return _np_load(data, name), None
-
-
-def _np_load(data: bytes, name: str):
-    try:
-        return np.load(io.BytesIO(data), allow_pickle=False)
-    except ValueError as err:
-        if "allow_pickle" in str(err) or "pickle" in str(err).lower():
-            message = (f"{name} holds Python objects (a pickle); for safety only plain numeric "
-                       f"arrays are read - {_SAVE_HINT}")
-            raise DataError(message) from None
-        raise DataError(f"{name}: not a readable NumPy file ({err}); it may be truncated") from None
-    except (OSError, EOFError, zipfile.BadZipFile) as err:
-        raise DataError(f"{name}: not a readable NumPy file ({err}); it may be truncated") from None
-
-
-def _from_npz(data: bytes, name: str) -> tuple[np.ndarray, np.ndarray | None]:
-    archive = _np_load(data, name)
-    arrays = {key: _npz_array(archive, key, name) for key in archive}
+def _from_npz(data: bytes, name: str, limit: int | None) -> tuple[np.ndarray, np.ndarray | None]:
+    arrays = read_npz(data, name, limit)
     vector_key = next((k for k in _VECTOR_KEYS if k in arrays), None)
     vector_key = vector_key or _single_2d_key(arrays, name)
     ids_key = next((k for k in _ID_KEYS if k in arrays), None)
     return arrays[vector_key], None if ids_key is None else arrays[ids_key]
-
-
-def _npz_array(archive, key: str, name: str) -> np.ndarray:
-    try:
-        return archive[key]
-    except ValueError:  # an object array inside the archive: never unpickled
-        message = f"{name}: array {key!r} holds Python objects (a pickle); {_SAVE_HINT}"
-        raise DataError(message) from None
-    except (OSError, EOFError, zipfile.BadZipFile) as err:
-        message = f"{name}: array {key!r} is not readable ({err}); the file may be truncated"
-        raise DataError(message) from None
 
 
 def _single_2d_key(arrays: dict, name: str) -> str:
@@ -261,7 +238,7 @@ def _checked_ids(ids, n: int, name: str) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- metadata
-def _metadata_table(metadata, ids: np.ndarray, *, name: str, max_bytes: int) -> pd.DataFrame:
+def _metadata_table(metadata, ids: np.ndarray, *, name: str, max_bytes: int | None) -> pd.DataFrame:
     if metadata is None:
         return item_table(pd.DataFrame(index=range(len(ids))), ids)
     if isinstance(metadata, pd.DataFrame):
@@ -276,14 +253,15 @@ def _metadata_table(metadata, ids: np.ndarray, *, name: str, max_bytes: int) -> 
     return item_table(frame, ids, delimiter=delimiter)
 
 
-def _read_projector_metadata(metadata, max_bytes: int) -> tuple[pd.DataFrame, str]:
+def _read_projector_metadata(metadata, max_bytes: int | None) -> tuple[pd.DataFrame, str]:
     meta_name = source_name(metadata)
+    limit = memory_limit(max_bytes)
     data = read_bytes(metadata, name=meta_name, max_bytes=max_bytes)
-    data, _ = gunzip_if_needed(data, name=meta_name, max_bytes=max_bytes)
-    frame = parse_table(data, name=meta_name, header=False)
+    data, _ = gunzip_if_needed(data, name=meta_name, limit=limit)
+    frame = parse_table(data, name=meta_name, header=False, limit=limit)
     if frame.shape[1] > 1 and frame.attrs["table_info"].format == "csv":
         # Projector rule: several columns -> the first row holds their names.
-        frame = parse_table(data, name=meta_name, header=True)
+        frame = parse_table(data, name=meta_name, header=True, limit=limit)
     return frame, meta_name
 
 

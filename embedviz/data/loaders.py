@@ -246,7 +246,7 @@ def load_interactions(
     time_col: str | None = None,
     kind: str | None = None,
     name: str | None = None,
-    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_bytes: int | None = DEFAULT_MAX_BYTES,
     return_report: Literal[False] = False,
 ) -> Interactions: ...
 
@@ -261,7 +261,7 @@ def load_interactions(
     time_col: str | None = None,
     kind: str | None = None,
     name: str | None = None,
-    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_bytes: int | None = DEFAULT_MAX_BYTES,
     return_report: Literal[True],
 ) -> tuple[Interactions, LoadReport]: ...
 
@@ -275,7 +275,7 @@ def load_interactions(
     time_col: str | None = None,
     kind: str | None = None,
     name: str | None = None,
-    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_bytes: int | None = DEFAULT_MAX_BYTES,
     return_report: bool = False,
 ) -> Interactions | tuple[Interactions, LoadReport]:
     """Read interactions (who rated / bought / played what) from a file.
@@ -290,8 +290,9 @@ def load_interactions(
         Overrides the detected feedback type.
     name : str, optional
         Display name for messages; defaults to the file's name.
-    max_bytes : int
-        Size limit (default 200 MB, like ``server.maxUploadSize``).
+    max_bytes : int or None
+        Size limit (default 200 MB, like ``server.maxUploadSize``); what the file may expand to
+        in memory is `embedviz.data.limits.memory_limit`. None: no limits (local files).
     return_report : bool
         Also return the `LoadReport`.
 

@@ -21,6 +21,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
+from embedviz.data.limits import memory_limit, parse_slot
+from embedviz.data.parquet import read_parquet
 from embedviz.data.sources import (
     DEFAULT_MAX_BYTES,
     decode_text,
@@ -39,6 +41,9 @@ DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe", "::": "d
 
 _SAMPLE_CHARS = 64 * 1024
 _SAMPLE_ROWS = 200
+# Longest line read: pyarrow's parse block (a record must fit in one), and the most the
+# sniffer extends its sample to reach the end of the first two lines (a very wide header).
+MAX_LINE_CHARS = 1024 * 1024
 # Single-character stand-in for '::' (pyarrow takes one-character delimiters only) and
 # the "delimiter" for one-column files: the ASCII unit separator never occurs in real text.
 _UNIT_SEPARATOR = "\x1f"
@@ -193,16 +198,17 @@ def column_names(first_row: list[str] | None, width: int) -> list[str]:
 
 # --------------------------------------------------------------------------- parsing
 def parse_table(data: bytes, *, name: str, header: bool | None = None, n_bytes: int | None = None,
-                compression: str | None = None) -> pd.DataFrame:
+                compression: str | None = None, limit: int | None = None) -> pd.DataFrame:
     """Parse uncompressed bytes (Parquet or delimited text) into a DataFrame.
 
     ``header``: None detects a header row, True / False force it (ignored for Parquet).
+    ``limit``: the memory a Parquet table may expand to (None: no limit).
     The result carries a `TableInfo` in ``frame.attrs["table_info"]``.
     """
     n_bytes = len(data) if n_bytes is None else n_bytes
     fmt = sniff_format(data)
     if fmt == "parquet":
-        frame = _parse_parquet(data, name)
+        frame = read_parquet(data, name, limit)
         info = TableInfo(name, "parquet", compression, None, None, True, n_bytes)
     elif fmt == "text":
         frame, info = _parse_text(data, name=name, header=header, n_bytes=n_bytes,
@@ -216,7 +222,7 @@ def parse_table(data: bytes, *, name: str, header: bool | None = None, n_bytes: 
 
 
 def read_table(source, *, name: str | None = None, header: bool | None = None,
-               max_bytes: int = DEFAULT_MAX_BYTES) -> pd.DataFrame:
+               max_bytes: int | None = DEFAULT_MAX_BYTES) -> pd.DataFrame:
     """Read a table from a path, bytes or file-like source into a raw DataFrame.
 
     Parameters
@@ -227,8 +233,9 @@ def read_table(source, *, name: str | None = None, header: bool | None = None,
         Display name for messages; defaults to the file's name.
     header : bool, optional
         Whether the first row holds column names; None (default) detects it.
-    max_bytes : int
-        Size limit of the source (default 200 MB, like ``server.maxUploadSize``).
+    max_bytes : int or None
+        Size limit of the source (default 200 MB, like ``server.maxUploadSize``); the memory
+        it may decompress to is `embedviz.data.limits.memory_limit`. None: no limits.
 
     Returns
     -------
@@ -238,22 +245,13 @@ def read_table(source, *, name: str | None = None, header: bool | None = None,
         ``frame.attrs["table_info"]`` is a `TableInfo` saying how it was read.
     """
     name = source_name(source, name)
-    data = read_bytes(source, name=name, max_bytes=max_bytes)
-    n_bytes = len(data)
-    data, compression = gunzip_if_needed(data, name=name, max_bytes=max_bytes)
-    return parse_table(data, name=name, header=header, n_bytes=n_bytes, compression=compression)
-
-
-def _parse_parquet(data: bytes, name: str) -> pd.DataFrame:
-    import pyarrow.parquet as pq
-
-    try:
-        frame = pq.read_table(pa.BufferReader(data)).to_pandas()
-    except (pa.ArrowException, OSError, ValueError, TypeError) as err:
-        message = f"{name}: not a readable Parquet file (truncated or corrupt: {err})"
-        raise DataError(message) from None
-    frame.columns = [str(c) for c in frame.columns]
-    return frame
+    limit = memory_limit(max_bytes)
+    with parse_slot(name):
+        data = read_bytes(source, name=name, max_bytes=max_bytes)
+        n_bytes = len(data)
+        data, compression = gunzip_if_needed(data, name=name, limit=limit)
+        return parse_table(data, name=name, header=header, n_bytes=n_bytes, compression=compression,
+                           limit=limit)
 
 
 def _parse_text(data: bytes, *, name: str, header: bool | None, n_bytes: int,
@@ -266,7 +264,8 @@ def _parse_text(data: bytes, *, name: str, header: bool | None, n_bytes: int,
     stripped = len(text) - len(text.lstrip("\r\n"))
     if stripped:  # leading blank lines would be taken for the header by pyarrow's skip_rows
         text, utf8 = text[stripped:], utf8[stripped:]
-    sample, complete = text[:_SAMPLE_CHARS], len(text) <= _SAMPLE_CHARS
+    sample = _sample(text, name)
+    complete = len(sample) == len(text)
     delimiter = sniff_delimiter(sample, complete=complete)
     rows = sample_rows(sample, delimiter or _UNIT_SEPARATOR, complete=complete)
     if not rows:
@@ -280,6 +279,22 @@ def _parse_text(data: bytes, *, name: str, header: bool | None, n_bytes: int,
     return frame, TableInfo(name, "csv", compression, encoding, delimiter, had_header, n_bytes)
 
 
+def _sample(text: str, name: str) -> str:
+    """The first 64k characters, or more when needed to hold the first two lines whole
+    (a header of 20,000 columns is longer than the usual sample)."""
+    sample = text[:_SAMPLE_CHARS]
+    if len(text) <= _SAMPLE_CHARS or sample.count("\n") >= 2:
+        return sample
+    first = text.find("\n", 0, MAX_LINE_CHARS + 1)
+    if first < 0:
+        if len(text) > MAX_LINE_CHARS:
+            raise DataError(f"{name}, line 1: longer than {MAX_LINE_CHARS:,} characters, too long for "
+                            "one record; expected a table with one record per line")
+        return text
+    second = text.find("\n", first + 1, first + 1 + MAX_LINE_CHARS)
+    return text[:second + 1 if second >= 0 else max(_SAMPLE_CHARS, first + 1)]
+
+
 def _arrow_csv(utf8: bytes, delimiter: str | None, names: list[str], had_header: bool, *,
                name: str, text: str) -> pa.Table:
     single = _UNIT_SEPARATOR if delimiter in (None, "::") else delimiter
@@ -288,7 +303,8 @@ def _arrow_csv(utf8: bytes, delimiter: str | None, names: list[str], had_header:
     try:
         return pa_csv.read_csv(
             io.BytesIO(utf8),
-            read_options=pa_csv.ReadOptions(column_names=names, skip_rows=int(had_header)),
+            read_options=pa_csv.ReadOptions(column_names=names, skip_rows=int(had_header),
+                                            block_size=MAX_LINE_CHARS),
             # Quoted newlines need a slower serial chunker; only pay for it when there are quotes.
             parse_options=pa_csv.ParseOptions(delimiter=single, newlines_in_values=b'"' in utf8),
             convert_options=pa_csv.ConvertOptions(
@@ -303,6 +319,11 @@ def _arrow_csv(utf8: bytes, delimiter: str | None, names: list[str], had_header:
 def parse_error(err: Exception, text: str, delimiter: str | None, name: str) -> DataError:
     """A DataError pointing at the first record whose field count differs from the first one's."""
     label = DELIMITERS.get(delimiter or "", "one column")
+    long_line = _first_long_line(text, MAX_LINE_CHARS)
+    if long_line is not None:
+        line, length = long_line
+        return DataError(f"{name}, line {line}: {length:,} characters long, more than the "
+                         f"{MAX_LINE_CHARS:,} read for one record; expected one record per line")
     problem = _first_ragged_record(text, delimiter)
     if problem is None:
         return DataError(f"{name}: cannot parse as {label}-separated text ({err})")
@@ -326,8 +347,37 @@ def _first_ragged_record(text: str, delimiter: str | None) -> str | None:
                 if len(record) != expected:
                     return _ragged_message(start, expected, record, delimiter)
             start = reader.line_num + 1
-    except csv.Error:  # a field longer than the csv module's limit: a quote swallowed the rest
-        return f"line {start}: a quote (\") opened here is never closed"
+    except csv.Error:  # a field longer than the csv module's limit
+        line = _line_at(text, start)
+        if '"' in line[:csv.field_size_limit()]:   # a quote swallowed the rest of the file
+            return f"line {start}: a quote (\") opened here is never closed"
+        return (f"line {start}: a field longer than {csv.field_size_limit():,} characters (the line has "
+                f"{len(line):,}); expected short fields, one record per line")
+    return None
+
+
+def _line_at(text: str, number: int) -> str:
+    """Line ``number`` (1-based) of ``text`` without its line break."""
+    start = 0
+    for _ in range(number - 1):
+        start = text.find("\n", start) + 1
+        if start == 0:
+            return ""
+    end = text.find("\n", start)
+    return text[start:] if end < 0 else text[start:end]
+
+
+def _first_long_line(text: str, max_chars: int) -> tuple[int, int] | None:
+    """(line number, length) of the first line longer than ``max_chars``, or None."""
+    if len(text) <= max_chars:
+        return None
+    start, line = 0, 1
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        if end - start > max_chars:
+            return line, end - start
+        start, line = end + 1, line + 1
     return None
 
 

@@ -13,14 +13,13 @@ import zipfile
 import zlib
 from pathlib import Path
 
+from embedviz.data.limits import DEFAULT_MAX_BYTES, format_size
 from embedviz.errors import DataError
 
-# Matches `server.maxUploadSize = 200` (MB) in .streamlit/config.toml.
-DEFAULT_MAX_BYTES = 200 * 1024 * 1024
+__all__ = ["DEFAULT_MAX_BYTES", "format_size", "gunzip_if_needed", "read_bytes", "sniff_format"]
 
-
-# A small gzip file can expand enormously; cap what we inflate relative to the upload limit.
-GZIP_EXPANSION_LIMIT = 5
+# Inflate gzip this much at a time, so a bomb is stopped within one chunk of the limit.
+_GZIP_CHUNK = 4 * 1024 * 1024
 
 
 # Magic prefixes of files people upload by mistake -> what to call them.
@@ -65,10 +64,11 @@ def source_name(source, name: str | None = None) -> str:
     return "data"
 
 
-def read_bytes(source, *, name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+def read_bytes(source, *, name: str, max_bytes: int | None = DEFAULT_MAX_BYTES) -> bytes:
     """All bytes of a path, bytes-like or file-like source, refusing more than ``max_bytes``.
 
-    File-like objects (Streamlit's ``UploadedFile`` included) are rewound first when
+    ``max_bytes=None`` reads any size (the command line, local files). File-like objects
+    (Streamlit's ``UploadedFile`` included) are rewound first when
     seekable, so a file that was already read once (e.g. to hash it) still loads.
     """
     if isinstance(source, (bytes, bytearray, memoryview)):
@@ -84,7 +84,7 @@ def read_bytes(source, *, name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> byte
     return data
 
 
-def _read_path(path: Path, name: str, max_bytes: int) -> bytes:
+def _read_path(path: Path, name: str, max_bytes: int | None) -> bytes:
     if not path.exists():
         raise DataError(f"{name}: file not found ({path})")
     if path.is_dir():
@@ -96,27 +96,21 @@ def _read_path(path: Path, name: str, max_bytes: int) -> bytes:
         raise DataError(f"{name}: cannot read the file ({err.strerror or err})") from None
 
 
-def _read_file_object(stream, max_bytes: int) -> bytes:
+def _read_file_object(stream, max_bytes: int | None) -> bytes:
     if getattr(stream, "seekable", lambda: False)():
         stream.seek(0)
-    data = stream.read(max_bytes + 1)  # one byte more than allowed is enough to refuse it
+    data = stream.read(-1 if max_bytes is None else max_bytes + 1)  # one byte more is enough to refuse it
     return data.encode("utf-8") if isinstance(data, str) else bytes(data)
 
 
-def check_size(n_bytes: int, name: str, max_bytes: int) -> None:
-    """Raise DataError when ``n_bytes`` exceeds ``max_bytes``."""
-    if n_bytes > max_bytes:
+def check_size(n_bytes: int, name: str, max_bytes: int | None) -> None:
+    """Raise DataError when ``n_bytes`` exceeds ``max_bytes`` (None: no limit)."""
+    if max_bytes is not None and n_bytes > max_bytes:
         raise DataError(
             f"{name} is {format_size(n_bytes)}, over the {format_size(max_bytes)} size limit for "
             "uploads (server.maxUploadSize in .streamlit/config.toml). For bigger data use the "
-            "command line, `python -m embedviz`, which reads files from disk without this limit."
+            "command line (python -m embedviz), which reads files from disk without this limit."
         )
-
-
-def format_size(n_bytes: int) -> str:
-    if n_bytes < 1024 * 1024:
-        return f"{n_bytes:,} bytes"
-    return f"{n_bytes / (1024 * 1024):,.1f} MB"
 
 
 def sniff_format(data: bytes) -> str:
@@ -131,26 +125,37 @@ def sniff_format(data: bytes) -> str:
     return "text"
 
 
-def gunzip_if_needed(data: bytes, *, name: str, max_bytes: int) -> tuple[bytes, str | None]:
-    """``(data, None)`` for plain data; ``(inflated, "gzip")`` for gzip, bounded in size."""
+def gunzip_if_needed(data: bytes, *, name: str, limit: int | None) -> tuple[bytes, str | None]:
+    """``(data, None)`` for plain data; ``(inflated, "gzip")`` for gzip.
+
+    Inflates a few MB at a time and stops as soon as the running total passes ``limit``
+    (the memory limit, see `embedviz.data.limits`), so a bomb costs at most the limit.
+    """
     if sniff_format(data) != "gzip":
         return data, None
-    limit = GZIP_EXPANSION_LIMIT * max_bytes
-    parts, total, rest = [], 0, data
+    parts: list[bytes] = []
+    total, rest = 0, data
     while rest.startswith(b"\x1f\x8b"):  # a .gz may hold several members back to back
         inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        try:
-            chunk = inflater.decompress(rest, limit + 1 - total)
-        except zlib.error as err:
-            message = f"{name}: gzip data is corrupt ({err}); expected a valid .gz file"
-            raise DataError(message) from None
-        total += len(chunk)
-        parts.append(chunk)
-        if total > limit:
-            raise DataError(
-                f"{name}: decompresses to more than {format_size(limit)} ({GZIP_EXPANSION_LIMIT} x "
-                f"the {format_size(max_bytes)} limit); use the command line for big data"
-            )
+        pending = rest
+        while not inflater.eof:
+            try:
+                chunk = inflater.decompress(pending, _GZIP_CHUNK)
+            except zlib.error as err:
+                message = f"{name}: gzip data is corrupt ({err}); expected a valid .gz file"
+                raise DataError(message) from None
+            total += len(chunk)
+            if limit is not None and total > limit:
+                parts.clear()
+                raise DataError(
+                    f"{name}: decompresses to more than {format_size(limit)}, the memory limit for one file "
+                    f"(EMBEDVIZ_MAX_MEMORY_MB); stopped there, {format_size(len(data))} compressed. For big "
+                    "data use the command line (python -m embedviz), which has no such limit."
+                )
+            parts.append(chunk)
+            pending = inflater.unconsumed_tail
+            if not pending and not chunk:
+                break
         if not inflater.eof:
             raise DataError(f"{name}: gzip data is truncated or corrupt (the compressed stream "
                             "ends early); expected a complete .gz file")

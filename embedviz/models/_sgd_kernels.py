@@ -12,6 +12,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from embedviz import numba_cache
+
+numba_cache.install()   # a damaged or read-only cache means compiling, never an error
+
 # How many ratings ahead the epoch loop touches the factor rows it will need, so
 # their cache misses overlap with the current step (measured ~8 % faster).
 _LOOKAHEAD = 2

@@ -30,6 +30,10 @@ from numba import njit, prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from embedviz import numba_cache
+
+numba_cache.install()   # a damaged or read-only cache means compiling, never an error
+
 # Entries ahead of the current one whose factor rows are prefetched: the rows are
 # gathered in random order from a matrix that may not fit in cache (measured on the
 # 10M set: item sweep 36 % faster, user sweep 22 %).

@@ -100,6 +100,8 @@ class FactorizationModel(Recommender):
     _USER_ARRAYS: tuple[str, ...] = ("user_factors_",)
     _ITEM_ARRAYS: tuple[str, ...] = ("item_factors_",)
     _FITTED_SCALARS: tuple[str, ...] = ("loss_history_", "stopped_early_", "data_kind_")
+    # name -> check of its JSON value on load, for learned scalars a subclass adds (default: a number)
+    _FITTED_CHECKS: dict = {}
 
     # ---- parameters
 
@@ -148,12 +150,34 @@ class FactorizationModel(Recommender):
         self.stopped_early_ = False
         self.extras_ = {}
         self.__dict__.pop("train_matrix_", None)  # set last: a failed fit leaves the model unfitted
+        self._check_size(data.n_users, data.n_items)
         self._fit(data, callback)
         self.train_matrix_ = data.matrix
         return self
 
     def _fit(self, data: Interactions, callback: Callback | None) -> None:  # pragma: no cover
         raise NotImplementedError
+
+    def _memory_estimate(self, n_users: int, n_items: int) -> int:
+        """Bytes training needs at least: the factor matrices (a few float32 copies) and
+        ``factors x factors`` float64 work matrices (Gramians, eigenvectors, solves)."""
+        k = int(self.factors)
+        return 12 * k * (n_users + n_items) + 64 * k * k
+
+    def _check_size(self, n_users: int, n_items: int) -> None:
+        """Refuse, before allocating anything, a model that cannot fit in this machine's memory."""
+        need, available = self._memory_estimate(n_users, n_items), physical_memory()
+        if available and need > available:
+            from embedviz.data.limits import format_size
+
+            # largest k with 64 k^2 + 12 k (n_users + n_items) <= available
+            b = 12 * (n_users + n_items)
+            largest = int((-b + (b * b + 256 * available) ** 0.5) / 128)
+            raise ValueError(
+                f"factors={self.factors} needs about {format_size(need)} to train on {n_users:,} users x "
+                f"{n_items:,} items, more than this machine's {format_size(available)} of memory; "
+                f"choose factors <= {largest:,} (a few hundred is plenty for most data)"
+            )
 
     def _report(self, iteration: int, losses: dict, callback: Callback | None) -> bool:
         """Record one iteration's losses; return False when the callback asked to stop."""
@@ -239,6 +263,16 @@ class FactorizationModel(Recommender):
         from embedviz.models.persistence import save_model
 
         save_model(self, path, **extra_arrays)
+
+
+def physical_memory() -> int:
+    """This machine's memory in bytes (0 when the system does not say)."""
+    import os
+
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        return 0
 
 
 def as_interactions(data) -> Interactions:

@@ -9,6 +9,7 @@ import html
 
 import numpy as np
 import plotly.graph_objects as go
+import plotly.io as pio
 
 # 16 categories told apart by hue first, then lightness (no two oranges or two blues: a legend must be readable).
 PALETTE = ["#4C6EF5", "#F76707", "#2B8A3E", "#E03131", "#7048E8", "#0C8599", "#F06595", "#94D82D",
@@ -16,7 +17,11 @@ PALETTE = ["#4C6EF5", "#F76707", "#2B8A3E", "#E03131", "#7048E8", "#0C8599", "#F
 METRIC_COLOURS = {"cosine": "#4C6EF5", "euclidean": "#F76707", "dot": "#2B8A3E"}
 OTHER_COLOUR = "#CED4DA"   # categories beyond the palette, and the grey background under highlights
 HIGHLIGHT_COLOURS = {**METRIC_COLOURS, "selected": "#212529"}   # selection: neutral, unlike any genre colour
-_LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=50, b=10), font=dict(size=13))
+_LAYOUT = dict(margin=dict(l=10, r=10, t=50, b=10), font=dict(size=13))
+# Every figure uses plotly_white, set once as the default: passed to each figure as template="plotly_white",
+# Plotly rebuilt and validated the whole template per figure (60 % of the Data page's 4 figures; the top cost
+# of the server with 30 sessions in benchmarks/load_test.py --profile). The figures' JSON is the same.
+pio.templates.default = "plotly_white"
 
 
 def _figure(title: str, **layout) -> go.Figure:
@@ -41,10 +46,36 @@ def rating_distribution(values: np.ndarray, kind: str) -> go.Figure:
                     hovertemplate="rating %{x}: %{y:,} interactions<extra></extra>")
         fig.update_xaxes(tickmode="array", tickvals=levels)
         return fig
-    fig = _figure("Interaction strength", xaxis_title="value", yaxis_title="interactions", height=340)
-    fig.add_histogram(x=values, marker_color=PALETTE[0], nbinsx=50)
-    fig.update_xaxes(type="log" if np.min(values) > 0 else "linear")
+    edges, labels = _strength_bins(np.asarray(values, dtype=np.float64))
+    counts, _ = np.histogram(values, bins=edges)
+    log = len(edges) > 2 and edges[-1] / max(edges[0], 1e-12) > 100
+    fig = _figure(f"Interaction strength (median {np.median(values):,.4g})", height=340,
+                  xaxis_title="value" + (" (log-spaced bins)" if log else ""), yaxis_title="interactions")
+    fig.add_bar(x=labels, y=counts, marker_color=PALETTE[0],
+                hovertemplate="value %{x}: %{y:,} interactions<extra></extra>")
+    fig.update_xaxes(type="category")
     return fig
+
+
+def _strength_bins(values: np.ndarray, n_bins: int = 24) -> tuple[np.ndarray, list[str]]:
+    """Bin edges and labels for implicit values: one bar per value when there are few distinct
+    whole numbers, log-spaced bins for skewed positive values (play counts 1 … 350k),
+    linear ones otherwise."""
+    low, high = float(values.min()), float(values.max())
+    whole = bool(np.all(values == np.round(values)))
+    if whole and high - low < n_bins:
+        edges = np.arange(low, high + 2) - 0.5
+        return edges, [f"{v:g}" for v in edges[:-1] + 0.5]
+    if low > 0 and high / low > 100:
+        edges = np.geomspace(low, high * 1.000001, n_bins + 1)
+        if whole:
+            edges = np.unique(np.ceil(edges))
+            edges[-1] = max(edges[-1], high + 1)
+            return edges, [f"{lo:,.0f}" if hi - lo <= 1 else f"{lo:,.0f}–{hi - 1:,.0f}"
+                           for lo, hi in zip(edges[:-1], edges[1:])]
+    else:
+        edges = np.linspace(low, high if high > low else low + 1, n_bins + 1)
+    return edges, [f"{lo:.3g}–{hi:.3g}" for lo, hi in zip(edges[:-1], edges[1:])]
 
 
 def popularity_curve(popularity: np.ndarray) -> go.Figure:
@@ -123,6 +154,54 @@ def loss_curve(history: list[dict], total_iterations: int | None = None) -> go.F
                             line=dict(color=colour, dash=dash), marker=dict(size=5))
     if total_iterations:
         fig.update_xaxes(range=[0.5, total_iterations + 0.5])
+    return fig
+
+
+TRIAL_STAGES = {  # stage -> (legend label, colour, symbol, size)
+    "screen": ("short fit (screening)", "#ADB5BD", "circle", 7),
+    "full": ("full fit", PALETTE[0], "circle", 10),
+    "defaults": ("defaults", "#212529", "diamond", 12),
+}
+
+
+def tuning_trials(trials, metric: str, params: tuple[str, str]) -> go.Figure:
+    """Validation score of every tuning trial against two searched parameters (log axes), best starred.
+
+    Parameters
+    ----------
+    trials : pandas.DataFrame
+        Rows of `embedviz.TuneResult.trials` (or the live rows): ``stage``, ``score`` or
+        ``validation <metric>``, and the parameter columns.
+    metric : str
+        "ndcg@10" (higher is better) or "rmse" (lower is better).
+    params : (str, str)
+        The two parameter columns on the x axes.
+    """
+    from plotly.subplots import make_subplots
+
+    score = trials["score"] if "score" in trials else trials[f"validation {metric}"]
+    lower = metric == "rmse"
+    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04)
+    fig.update_layout(title=dict(text=f"Tuning trials: validation {metric.upper()} "
+                                      f"({'lower' if lower else 'higher'} is better)", x=0.01),
+                      height=360, legend=dict(orientation="h", y=-0.25), **{k: v for k, v in _LAYOUT.items()})
+    full = trials["stage"] != "screen"
+    best = (score.where(full).idxmin() if lower else score.where(full).idxmax()) if full.any() else None
+    for column, name in enumerate(params, start=1):
+        for stage, (label, colour, symbol, size) in TRIAL_STAGES.items():
+            rows = trials["stage"] == stage
+            fig.add_scatter(x=trials.loc[rows, name], y=score[rows], mode="markers", name=label,
+                            legendgroup=stage, showlegend=column == 1,
+                            marker=dict(color=colour, symbol=symbol, size=size, line=dict(width=1, color="white")),
+                            customdata=trials.loc[rows, "trial"],
+                            hovertemplate=f"trial %{{customdata}}<br>{name} %{{x:.3g}}<br>{metric} %{{y:.4f}}"
+                                          "<extra></extra>", row=1, col=column)
+        if best is not None:
+            fig.add_scatter(x=[trials.at[best, name]], y=[score[best]], mode="markers", name="best",
+                            legendgroup="best", showlegend=column == 1,
+                            marker=dict(color="#E03131", symbol="star", size=18), row=1, col=column)
+        fig.update_xaxes(type="log", title_text=name.replace("_", " "), row=1, col=column)
+    fig.update_yaxes(title_text=f"validation {metric}", row=1, col=1)
     return fig
 
 

@@ -110,6 +110,34 @@ def test_explore_sends_a_picture_with_the_scatter_so_a_redraw_never_blanks(monke
     assert not previews(at) and at.get("plotly_chart")
 
 
+def test_tuning_runs_in_the_background_and_its_settings_fill_the_form(monkeypatch):
+    from embedviz import workflows
+
+    original = workflows.tune_and_evaluate
+    monkeypatch.setattr(workflows, "tune_and_evaluate",   # a few trials keep the test quick
+                        lambda *args, **kwargs: original(*args, **{**kwargs, "max_trials": 4}))
+    at = open_page("pages/2_Train.py")
+    button(at, "Tune").click()
+    at.run()
+    job = at.session_state["ev_jobs"]["tune"]
+    job.wait(180)
+    assert job.status == "finished", job.error
+    at.run()
+    at.run()
+    assert not at.exception and not errors(at)
+    result, trained = job.result
+    assert len(result.trials) == 4 and "WALS (tuned)" in at.session_state["ev_models"]
+    assert trained.metrics["ndcg@10"] > trained.baseline_metrics["ndcg@10"]
+    assert any("defaults" in s.value and "tuned" in s.value for s in at.success)
+    at.number_input(key="WALS_regularization").set_value(5.0)
+    at.number_input(key="WALS_factors").set_value(8)
+    at.run()
+    button(at, "Use these settings").click()
+    at.run()
+    for name in ("regularization", "unobserved_weight", "factors"):
+        assert at.number_input(key=f"WALS_{name}").value == pytest.approx(result.best_params[name])
+
+
 def test_explore_choices_come_from_the_link_and_go_back_into_it():
     at = open_page()
     at.query_params["colour"] = "Genre"

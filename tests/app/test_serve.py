@@ -35,3 +35,15 @@ def test_launcher_serves_even_when_the_warm_up_fails(monkeypatch, calls, capsys)
     serve.main([])
     assert calls[-1] == ["streamlit", "run", str(ROOT / "app.py")]
     assert "no demo data" in capsys.readouterr().err
+
+
+def test_malloc_arena_cap_is_set_on_glibc_and_left_to_an_explicit_setting(monkeypatch):
+    import ctypes
+    import platform
+
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    assert serve.limit_malloc_arenas() is False          # the operator's own choice wins
+    monkeypatch.delenv("MALLOC_ARENA_MAX")
+    if platform.system() != "Linux" or not hasattr(ctypes.CDLL(None), "gnu_get_libc_version"):
+        pytest.skip("the arena cap is a glibc setting")
+    assert serve.limit_malloc_arenas() is True

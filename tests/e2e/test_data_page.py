@@ -52,7 +52,7 @@ def test_bad_upload_keeps_demo(server, page, tmp_path):
     write_fake_csv(fake)
     uploaders.nth(0).set_input_files(fake)
 
-    error = page.get_by_test_id("stAlert").filter(has_text="Could not read this file")
+    error = page.get_by_test_id("stAlert").filter(has_text="is a PNG image").filter(has_text="was not changed")
     expect(error).to_be_visible(timeout=30_000)
     expect(page.get_by_role("button", name="Use this data set")).to_have_count(0)
     expect(page.get_by_role("heading", name=DEMO_NAME)).to_be_visible()

@@ -1,12 +1,42 @@
-"""Compile (and cache on disk) the numba code of the layouts and neighbour searches once, so a
-fresh server process starts from warm caches (``make run``'s warm-up calls `warmup`)."""
+"""Compile-once set-up for umap-learn: numba's on-disk cache for its kernels, and the warm-up.
+
+Re-exported by `embedviz.analysis.projection` (``enable_umap_caching``, ``warmup``).
+"""
 from __future__ import annotations
 
 import time
 
 import numpy as np
 
-from embedviz.analysis.projection import project
+_caching_enabled = False
+
+
+def enable_umap_caching() -> None:
+    """Let numba cache umap-learn's kernels on disk (most lack ``cache=True``).
+
+    Dispatchers that cannot be cached (dynamic globals) only warn, which is
+    silenced. Idempotent; affects this process's umap-learn.
+    """
+    global _caching_enabled
+    if _caching_enabled:
+        return
+    from embedviz import numba_cache
+
+    numba_cache.install()
+    import umap.distances
+    import umap.layouts
+    import umap.sparse
+    import umap.spectral
+    import umap.umap_
+    import umap.utils
+    from numba.core.dispatcher import Dispatcher
+
+    for module in (umap.umap_, umap.layouts, umap.distances, umap.utils, umap.spectral,
+                   umap.sparse):
+        for value in vars(module).values():
+            if isinstance(value, Dispatcher) and value.py_func.__module__ == module.__name__:
+                value.enable_caching()
+    _caching_enabled = True
 
 
 def warmup(*, approximate: bool = False) -> dict[str, float]:
@@ -26,6 +56,7 @@ def warmup(*, approximate: bool = False) -> dict[str, float]:
     """
     from embedviz.analysis.metrics import METRICS
     from embedviz.analysis.neighbours import NeighbourIndex, nearest_neighbours
+    from embedviz.analysis.projection import project
 
     rng = np.random.default_rng(0)
     centres = rng.standard_normal((4, 8)) * 4
