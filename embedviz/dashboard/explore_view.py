@@ -203,7 +203,9 @@ def _finder(left, right, space: Space) -> int | None:
     """Search box and its matches (always both drawn, so the page keeps its shape)."""
     query = left.text_input("Find an item", placeholder="part of a title", key="find")
     found = catalogue.search_titles(space.titles, query) if query else np.array([], dtype=int)
-    choice = right.selectbox("Matches", found.tolist(), format_func=lambda i: space.titles[i], key="found",
+    # One widget per query: a keyed selectbox keeps its old (empty) value when its options change,
+    # so a new search would otherwise show "no match" above its own matches.
+    choice = right.selectbox("Matches", found.tolist(), format_func=lambda i: space.titles[i], key=f"found::{query}",
                              disabled=not len(found), index=0 if len(found) else None,
                              placeholder="no match" if query else "type to search")
     if choice is not None and st.session_state.get("ev_last_found") != (space.name, choice):
