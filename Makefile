@@ -40,8 +40,11 @@ run: $(VENV)/.installed $(VENV)/.warmed
 	@echo "embedviz: open http://localhost:$(PORT) in your browser (Ctrl+C stops the server)"
 	$(PY) -m embedviz.dashboard.serve --server.port=$(PORT)
 
+# Everything: unit, AppTest, slow and Spark tests on both cores, then the browser tests one at a time
+# (a browser and its server per test; two at once would make their timings meaningless on 2 cores).
 test: $(VENV)/.installed-dev $(VENV)/.installed-spark $(VENV)/.warmed
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 -m "not e2e" --ignore=tests/e2e
+	$(PY) -m pytest tests/e2e
 
 # Unit tests and AppTests only (no browser, no slow tests): the loop while editing, < 2 minutes.
 test-fast: $(VENV)/.installed-dev $(VENV)/.warmed

@@ -66,7 +66,7 @@ with tab_new:
             left, right = st.columns([3, 2])
             with left:
                 view.present_new_person(data, trained, picked, values)
-        else:      # the table full width (titles and reasons in full), the map below it
+        else:     # the table full width, so the reasons column is on screen; the map under it
             st.caption(f"fold-in {ms:.1f} ms · scoring + reasons {ms_rank:.1f} ms")
             st.dataframe(frame, hide_index=True, column_config=view.recommendation_columns(frame))
             right = st.container()

@@ -98,3 +98,18 @@ def test_genres_of_the_wrong_length_are_rejected():
 def test_bad_max_words_is_rejected():
     with pytest.raises(ValueError, match="max_words must be an integer >= 1, got 0"):
         label_clusters([0, 1], max_words=0)
+
+
+def test_silhouette_matches_scikit_learn_and_picks_the_planted_count():
+    from sklearn.metrics import silhouette_score
+
+    from embedviz.analysis.clustering import choose_n_clusters, silhouette
+
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(6, 10)) * 4
+    x = centres[rng.integers(0, 6, 600)] + rng.normal(size=(600, 10))
+    labels = rng.integers(0, 4, 600)
+    labels[:1] = 9                                               # a cluster of one point
+    d = np.linalg.norm(x[:, None] - x[None], axis=2)
+    assert silhouette(d, labels) == pytest.approx(silhouette_score(d, labels, metric="precomputed"))
+    assert choose_n_clusters(x) == 6

@@ -8,7 +8,6 @@ choice never empties its own chart.
 """
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -65,19 +64,22 @@ class Facet:
 
 def category_facet(name: str, values: Sequence, *, max_bars: int = MAX_CATEGORIES) -> Facet:
     """Bars for the most common values; lists (tags, genres) put a row in several bars."""
-    cells = [v if isinstance(v, (list, tuple, np.ndarray)) else ([] if _missing(v) else [v]) for v in values]
-    cells = [[str(x) for x in cell] for cell in cells]
-    counts = Counter(x for cell in cells for x in set(cell))
-    top = [value for value, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:max_bars]]
-    labels = top + ([OTHER] if len(counts) > len(top) else [])
+    cells = pd.Series(list(values), dtype=object)
+    multi = bool(cells.map(type).isin((list, tuple, np.ndarray)).any())
+    exploded = cells.explode() if multi else cells        # a row with three tags becomes three rows
+    exploded = exploded[exploded.notna()].astype(str)
+    rows_values = pd.DataFrame({"row": exploded.index.to_numpy(np.int64), "value": exploded.to_numpy()})
+    if multi:
+        rows_values = rows_values.drop_duplicates()
+    counts = rows_values["value"].value_counts()
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    top = [value for value, _ in ranked[:max_bars]]
+    labels = top + ([OTHER] if len(ranked) > len(top) else [])
     position = {label: i for i, label in enumerate(top)}
-    other = len(top)
-    rows, cols = [], []
-    for row, cell in enumerate(cells):
-        bars = {position.get(x, other) for x in cell}
-        rows.extend([row] * len(bars))
-        cols.extend(sorted(bars))
-    return Facet(name, "category", labels, _membership(rows, cols, len(cells), len(labels)))
+    bars = rows_values["value"].map(position).fillna(len(top)).to_numpy(np.int64)
+    pairs = np.unique(np.column_stack([rows_values["row"].to_numpy(), bars]), axis=0) if len(bars) else \
+        np.zeros((0, 2), np.int64)
+    return Facet(name, "category", labels, _membership(pairs[:, 0], pairs[:, 1], len(cells), len(labels)))
 
 
 def number_facet(name: str, values, *, bins: int = NUMBER_BINS, log: bool = False,
@@ -116,10 +118,6 @@ def _membership(rows, cols, n_rows: int, n_bars: int) -> sparse.csr_matrix:
     data = np.ones(len(rows), dtype=bool)
     return sparse.csr_matrix((data, (np.asarray(rows, np.int64), np.asarray(cols, np.int64))),
                              shape=(n_rows, n_bars))
-
-
-def _missing(value) -> bool:
-    return value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA
 
 
 def table_facets(table: pd.DataFrame, popularity=None, clusters: Sequence[str] | None = None, *,

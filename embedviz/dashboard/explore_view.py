@@ -101,12 +101,16 @@ def _start_value(key: str, default, defaults: dict, options=None, parse=str, nam
     st.session_state.setdefault(key, remembered if options is None or remembered in options else default)
 
 
+# Embeddings opened in this session (not "ev_uploads": the Data page keeps its read uploads there).
+_UPLOAD_COUNT = "ev_explore_uploads"
+
+
 def _source_picker(defaults: dict) -> str:
     choices = [*services.SPACES, UPLOADED]
     # A new widget after each upload, which starts on the uploaded vectors. (Setting the old one
     # from the upload's callback did not hold: with the menu closed, the browser still had the old
     # choice and sent it back with the next rerun.)
-    key = f"show_{st.session_state.get('ev_uploads', 0)}"
+    key = f"show_{st.session_state.get(_UPLOAD_COUNT, 0)}"
     _start_value(key, choices[0], defaults, choices, name="show")
     return st.radio("Show", choices, key=key,
                     help="The vectors to lay out: a model's items, its users, both, or embeddings trained "
@@ -137,8 +141,8 @@ def _open_upload(vectors_file, metadata_file) -> None:
             vectors_file.name, error, "Nothing was changed: the embeddings shown before, the data set and the "
                                       "model in use stay.")
         return
-    count = st.session_state.get("ev_uploads", 0) + 1
-    st.session_state["ev_uploads"] = count
+    count = st.session_state.get(_UPLOAD_COUNT, 0) + 1
+    st.session_state[_UPLOAD_COUNT] = count
     st.session_state[f"show_{count}"] = UPLOADED
 
 
@@ -199,7 +203,9 @@ def _finder(left, right, space: Space) -> int | None:
     """Search box and its matches (always both drawn, so the page keeps its shape)."""
     query = left.text_input("Find an item", placeholder="part of a title", key="find")
     found = catalogue.search_titles(space.titles, query) if query else np.array([], dtype=int)
-    choice = right.selectbox("Matches", found.tolist(), format_func=lambda i: space.titles[i], key="found",
+    # One widget per query: a keyed selectbox keeps its old (empty) value when its options change,
+    # so a new search would otherwise show "no match" above its own matches.
+    choice = right.selectbox("Matches", found.tolist(), format_func=lambda i: space.titles[i], key=f"found::{query}",
                              disabled=not len(found), index=0 if len(found) else None,
                              placeholder="no match" if query else "type to search")
     if choice is not None and st.session_state.get("ev_last_found") != (space.name, choice):

@@ -104,6 +104,7 @@ def _start(space: Space, request: LayoutRequest) -> Job:
                                  cancelled=lambda: job.cancelled)
         except workers.Cancelled:
             return None          # the job's status becomes "cancelled"
+        progress("done", 1.0)    # a fast layout may end before its progress was read
         if request.method == "umap" and not request.seeded and result.info.method == "umap":
             _rate["umap"] = len(rows) / max(result.seconds, 1e-3)
         return result

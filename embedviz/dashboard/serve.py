@@ -11,12 +11,14 @@ import ctypes
 import gc
 import os
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
 _M_ARENA_MAX = -8   # glibc's mallopt parameter for MALLOC_ARENA_MAX
+GC_EVERY_S = 5.0
 
 
 def limit_malloc_arenas(arenas: int = 2) -> bool:
@@ -35,6 +37,28 @@ def limit_malloc_arenas(arenas: int = 2) -> bool:
     except (OSError, AttributeError):   # not glibc (macOS, musl): nothing to tune
         return False
     return mallopt(_M_ARENA_MAX, arenas) == 1
+
+
+def collect_periodically(every: float = GC_EVERY_S, stop: threading.Event | None = None) -> threading.Thread:
+    """A full garbage collection every ``every`` seconds (skipped while nothing is allocated), in a thread.
+
+    Replaces Streamlit's collection after every script run (``runner.postScriptGC``): with the
+    sessions' data alive that one costs more the more sessions there are, and it runs once per run of
+    every session, so it grew to 45-60 % of the server's Python time in benchmarks/load_test.py
+    (py-spy, 1 to 30 sessions). Garbage still goes within seconds.
+    """
+    stop = stop or threading.Event()
+
+    def loop() -> None:
+        seen = -1
+        while not stop.wait(every):
+            if gc.get_stats()[0]["collections"] != seen:   # young collections happen as objects are made
+                gc.collect()
+                seen = gc.get_stats()[0]["collections"]
+
+    thread = threading.Thread(target=loop, daemon=True, name="embedviz-gc")
+    thread.start()
+    return thread
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -60,11 +84,14 @@ def main(argv: list[str] | None = None) -> None:
             served.warm(opened)
     except Exception:  # serve anyway: the pages report what fails when they need it
         traceback.print_exc()
-    # What is loaded now lives as long as the process: keep it out of the full garbage collection
-    # Streamlit runs after every script run (runner.postScriptGC; measured ~160 ms per run otherwise).
+    # What is loaded now lives as long as the process: keep it out of every full garbage collection.
     gc.freeze()
     print(f"embedviz: warmed up in {time.perf_counter() - started:.1f} s", flush=True)
-    sys.argv = ["streamlit", "run", str(APP), *argv]
+    options = list(argv)
+    if not any(option.startswith("--runner.postScriptGC") for option in options):   # an explicit choice wins
+        options.append("--runner.postScriptGC=false")
+        collect_periodically()
+    sys.argv = ["streamlit", "run", str(APP), *options]
     cli.main()
 
 

@@ -183,7 +183,8 @@ def warm_up_now() -> None:
     """Do now what the first page view would otherwise wait for (the launcher calls this before serving).
 
     Starts the UMAP worker process first (it imports umap on the other core), then, here: the demo
-    data and model, the demo map (PCA now, UMAP queued in the worker, clusters) and plotly's figure code.
+    data and model, the demo map (PCA now, UMAP queued in the worker, clusters in a thread) and plotly's
+    figure code.
     """
     from embedviz.dashboard import maps
     from embedviz.viz import plots
@@ -193,7 +194,10 @@ def warm_up_now() -> None:
     request = maps.default_request(space)
     maps.layout_job(space, request)
     plots.warm_up(maps.placeholder(space, request).xy)
-    maps.clusters(space, request.min_count, maps.AUTO)
+    # The clusters' count is chosen from the data (~1 CPU s): after serving starts, in a thread; a first
+    # visitor who asks sooner waits for this same build (DerivedCache).
+    threading.Thread(target=maps.clusters, args=(space, request.min_count, maps.AUTO), daemon=True,
+                     name="embedviz-warm-clusters").start()
 
 
 def _warm_in_background() -> None:

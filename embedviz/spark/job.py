@@ -48,7 +48,11 @@ def start_session(master: str | None, app_name: str, conf: dict | None = None) -
         builder = builder.master(master)
     elif "PYSPARK_GATEWAY_PORT" not in os.environ:  # not under spark-submit
         builder = builder.master("local[*]")
-    for key, value in {**_QUIET, **(conf or {})}.items():
+    # On one machine the log lines say how far the job is, so Spark's web UI (a Jetty server) stays
+    # off; --conf spark.ui.enabled=true brings it back.
+    submitted = master is None and "PYSPARK_GATEWAY_PORT" in os.environ
+    local = {"spark.ui.enabled": "false"} if not submitted and (master or "local").startswith("local") else {}
+    for key, value in {**_QUIET, **local, **(conf or {})}.items():
         builder = builder.config(key, value)
     return builder.getOrCreate(), True
 

@@ -94,3 +94,18 @@ def test_after_all_that_a_good_session_still_opens():
     assert not at.exception and not errors(at), errors(at)
     assert not at.session_state["ev_dataset"].is_demo
     assert "tiny" in at.session_state["ev_dataset"].name
+
+
+def test_a_data_page_upload_then_embeddings_in_the_same_session():
+    """Both pages keep upload bookkeeping in session state; one must not trip over the other's."""
+    at = open_page("pages/1_Data.py")
+    put(at, "upload_interactions", "ratings.csv", (HOSTILE / make_hostile.GOOD_INTERACTIONS).read_bytes())
+    at.switch_page("pages/3_Explore.py")
+    at.run()
+    put(at, "upload_vectors", "vectors.npy", (HOSTILE / make_hostile.GOOD_VECTORS).read_bytes())
+    button(at, "Open these embeddings").click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not errors(at), errors(at)
+    assert at.session_state["ev_external_space"].vectors.shape == (6, 3)
+

@@ -199,3 +199,11 @@ def test_explore_shows_uploaded_embeddings_without_asking_for_a_model():
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert any(m.value.startswith(("PCA of all **300** points", "UMAP of all **300** points")) for m in at.markdown)
+
+
+def test_explore_search_picks_its_first_match():
+    at = open_page("pages/3_Explore.py")
+    at.text_input(key="find").set_value("Moon").run()
+    matches = at.selectbox(key="found::Moon")
+    assert len(matches.options) > 0 and matches.value is not None   # not "no match" above its matches
+    assert "moon" in matches.options[0].lower()

@@ -23,8 +23,43 @@ def calls(monkeypatch):
 
 def test_launcher_warms_up_then_runs_the_app_with_the_options(monkeypatch, calls):
     monkeypatch.setattr(services, "warm_up_now", lambda: calls.append("warm"))
+    monkeypatch.setattr(serve, "collect_periodically", lambda: calls.append("periodic gc"))
     serve.main(["--server.port=9999"])
-    assert calls == ["warm", "freeze", ["streamlit", "run", str(ROOT / "app.py"), "--server.port=9999"]]
+    assert calls == ["warm", "freeze", "periodic gc", ["streamlit", "run", str(ROOT / "app.py"), "--server.port=9999",
+                                                       "--runner.postScriptGC=false"]]
+
+
+def test_launcher_leaves_an_explicit_post_script_gc_choice_alone(monkeypatch, calls):
+    monkeypatch.setattr(services, "warm_up_now", lambda: None)
+    monkeypatch.setattr(serve, "collect_periodically", lambda: calls.append("periodic gc"))
+    serve.main(["--runner.postScriptGC=true"])
+    assert calls == ["freeze", ["streamlit", "run", str(ROOT / "app.py"), "--runner.postScriptGC=true"]]
+
+
+def test_periodic_collection_frees_reference_cycles():
+    import threading
+    import time
+    import weakref
+
+    class Node:
+        pass
+
+    gc.disable()   # only the collector under test may free the cycle
+    try:
+        node = Node()
+        node.self = node
+        alive = weakref.ref(node)
+        del node
+        stop = threading.Event()
+        thread = serve.collect_periodically(every=0.05, stop=stop)
+        deadline = time.monotonic() + 5
+        while alive() is not None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        stop.set()
+        thread.join(1)
+    finally:
+        gc.enable()
+    assert alive() is None
 
 
 def test_launcher_serves_even_when_the_warm_up_fails(monkeypatch, calls, capsys):
@@ -32,8 +67,9 @@ def test_launcher_serves_even_when_the_warm_up_fails(monkeypatch, calls, capsys)
         raise RuntimeError("no demo data")
 
     monkeypatch.setattr(services, "warm_up_now", broken)
+    monkeypatch.setattr(serve, "collect_periodically", lambda: None)
     serve.main([])
-    assert calls[-1] == ["streamlit", "run", str(ROOT / "app.py")]
+    assert calls[-1] == ["streamlit", "run", str(ROOT / "app.py"), "--runner.postScriptGC=false"]
     assert "no demo data" in capsys.readouterr().err
 
 

@@ -65,12 +65,17 @@ def test_discarding_a_cancelled_training_changes_nothing():
     assert not any("Cancelled after" in w.value for w in at.warning)
 
 
+def show(at):
+    """The Explore page's "Show" choice (its key changes with each upload)."""
+    return next(radio for radio in at.radio if radio.label == "Show")
+
+
 @pytest.mark.slow
 def test_leaving_explore_while_umap_computes_and_coming_back():
     from embedviz.dashboard import maps
 
     at = open_page("pages/3_Explore.py")
-    at.radio(key="show").set_value("Users")   # a space whose layout is not computed yet
+    show(at).set_value("Users")   # a space whose layout is not computed yet
     at.run()
     assert not at.exception
     space = next(v for k, v in at.session_state["ev_models"].items()).derived.get(("space", "Users"))
@@ -85,8 +90,9 @@ def test_leaving_explore_while_umap_computes_and_coming_back():
     assert job.status == "finished", job.error
     at.switch_page("pages/3_Explore.py")
     at.run()
-    at.radio(key="show").set_value("Users")
+    show(at).set_value("Users")
     at.run()
-    assert not at.exception and not errors(at)
+    assert not at.exception and not errors(at), errors(at)
+    assert at.get("plotly_chart")
     status = " ".join(m.value for m in at.markdown)
-    assert "UMAP of" in status, "back on the page, the finished layout is shown"
+    assert "UMAP of" in status and "users" in status, "back on the page, the finished UMAP map shows"

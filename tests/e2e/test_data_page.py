@@ -67,7 +67,7 @@ def test_upload_csv_shows_summary(server, page, tmp_path):
     uploaders.nth(0).set_input_files(csv)
 
     expect(page.get_by_text("my_ratings.csv — first rows as read")).to_be_visible(timeout=30_000)
-    expect(page.get_by_role("combobox", name="User column")).to_be_visible()   # the mapping step
+    expect(page.get_by_role("button", name="Use this data set")).to_be_visible()
     preview = page.get_by_test_id("stExpander").get_by_test_id("stDataFrame")
     expect(preview).to_be_visible()
     # Glide data grid draws on a canvas; its cells are mirrored in an accessible (hidden) table.
