@@ -51,14 +51,14 @@ def load_and_train(page, server, folder):
     return files
 
 
-@pytest.mark.xfail(strict=False, reason="failed at load 20 after the final merges (the map itself draws; see the note); re-check on a quiet machine")
+@pytest.mark.xfail(strict=False, reason="failed at load 20 after the final merges: its status regex predated 'training interactions' (fixed); re-check on a quiet machine before removing this mark")
 def test_long_tail_map_first_labelled_honest_neighbours(server, new_page, tmp_path):
     page = new_page(WINDOW)
     files = load_and_train(page, server, tmp_path / "lastfm")
     wait_for_map(page)
 
     # Lay out what has signal: the threshold is chosen from the data and said.
-    status = page.get_by_text(re.compile(r"UMAP of [\d,]+ points with ≥ \d+ interactions"))
+    status = page.get_by_text(re.compile(r"UMAP of [\d,]+ points with ≥ \d+ (?:training )?interactions"))
     expect(status).to_be_visible()
     shown, at_least = map(lambda s: int(s.replace(",", "")),
                           re.search(r"UMAP of ([\d,]+) points with ≥ (\d+)", status.inner_text()).groups())
