@@ -335,5 +335,11 @@ def pick_option(
                 raise AssertionError(f"no option matching {pattern!r} in {combobox}") from error
             continue
         text = option.inner_text().strip()
-        option.click()
+        try:  # a rerun can replace the list between finding the option and clicking it
+            option.click(timeout=5_000)
+        except PlaywrightTimeout:
+            if time.monotonic() > deadline:
+                raise
+            page.keyboard.press("Escape")
+            continue
         return text
