@@ -48,7 +48,7 @@ def enable_umap_caching() -> None:
     for dispatcher in dispatchers:
         if len({id(d) for d in twins[dispatcher.py_func]}) > 1:
             suffix = "parallel" if dispatcher.targetoptions.get("parallel") else "serial"
-            dispatcher._cache = _named_cache(dispatcher.py_func, suffix)
+            dispatcher._cache = _named_cache(dispatcher.py_func, suffix)  # type: ignore[attr-defined]
         else:
             dispatcher.enable_caching()
     _caching_enabled = True
