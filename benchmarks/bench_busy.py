@@ -19,7 +19,7 @@ import numpy as np
 BUSY_SCENARIOS = {
     "Explore layout (worker at nice 0, unseeded, PCA start, exact kNN + preservation)": ("ours", {}),
     "Explore layout, reproducible (seeded: umap-learn on one thread)": ("ours", {"random_state": 0}),
-    "before: worker at nice 10, seeded, spectral start": ("before", {"nice": 10}),
+    "before: worker at nice 10, seeded, spectral start, 200 epochs": ("before", {"nice": 10}),
     "vanilla umap-learn, cosine (warm process, nice 0)": ("vanilla", {"warm_rows": 5_000}),
 }
 # A run that takes longer is stopped and reported as "> CAP".

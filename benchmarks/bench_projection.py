@@ -108,6 +108,7 @@ def _busy_layout(kind, options, maps, projection):
         return marks
 
     def before(x):
+        projection.default_n_epochs = lambda n: 500 if n < 2_000 else 200   # the rule before
         projection.project(x, random_state=0, init="spectral")
         return {}
 

@@ -38,9 +38,13 @@ def test_separate_groups_are_all_labelled_on_their_densest_part():
     xy[:20] = [20, 20]                                      # a few strays of group 0 far away
     anchors = group_anchors(xy, groups)
     assert np.hypot(anchors[0][0], anchors[0][1]) < 1.0     # not dragged towards the strays
+    assert 0.2 < anchors[0][3] < 1.5                         # the dense part reaches ~0.5 upwards
     placed = place_labels(anchors, {g: f"group {g}" for g in range(4)}, x_range=(-2, 22), y_range=(-2, 22),
                           width_px=560, height_px=520)
     assert sorted(p.group for p in placed) == [0, 1, 2, 3]
+    for label in placed:                                    # captions just above their group's points
+        x, y, _, reach = anchors[label.group]
+        assert abs(label.x - x) < 1e-9 and y + reach <= label.y - label.height / 2 + 1e-9
     too_wide = place_labels(anchors, {g: "x" * 100 for g in range(4)}, x_range=(-2, 22), y_range=(-2, 22),
                             width_px=560, height_px=520)
     assert too_wide == []                                   # 770 px of text cannot sit inside 560 px
@@ -108,7 +112,7 @@ def test_crossfilter_counts_leave_each_facets_own_choice_out():
 @pytest.mark.parametrize("bad", [(1, 0), (1, 1)])
 def test_place_labels_refuses_empty_ranges(bad):
     with pytest.raises(ValueError):
-        place_labels({0: (0.0, 0.0, 5)}, {0: "a"}, x_range=bad, y_range=(0, 1), width_px=100, height_px=100)
+        place_labels({0: (0.0, 0.0, 5, 0.0)}, {0: "a"}, x_range=bad, y_range=(0, 1), width_px=100, height_px=100)
 
 
 def test_facet_names_stay_unique_when_the_file_has_a_cluster_column():

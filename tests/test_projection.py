@@ -186,3 +186,17 @@ def test_warmup_compiles_each_path_and_reports_seconds():
     assert {"import umap", "neighbours", "umap (parallel)", "umap (seeded)",
             "umap (sampled)"} <= set(seconds)
     assert all(value >= 0 for value in seconds.values())
+
+
+def test_umaps_serial_and_parallel_twins_get_cache_files_of_their_own():
+    """umap-learn compiles its layout epoch twice (seeded: serial, else parallel); with one cache
+    file for both, the unseeded layout ran the serial code (half the speed on two cores)."""
+    import umap.layouts
+
+    from embedviz.analysis.umap_setup import enable_umap_caching
+
+    enable_umap_caching()
+    serial = umap.layouts._nb_optimize_layout_euclidean_single_epoch
+    parallel = umap.layouts._nb_optimize_layout_euclidean_single_epoch_parallel
+    names = {d._cache._impl.filename_base for d in (serial, parallel)}
+    assert len(names) == 2 and any(n.endswith("-parallel") for n in names)

@@ -41,8 +41,9 @@ class PlacedLabel:
                 and abs(self.y - other.y) * 2 < self.height + other.height)
 
 
-def group_anchors(xy, groups, *, grid: int = ANCHOR_GRID) -> dict[int, tuple[float, float, int]]:
-    """Per group: (x, y) of the members in its densest 3×3 block of a grid, and its size.
+def group_anchors(xy, groups, *, grid: int = ANCHOR_GRID) -> dict[int, tuple[float, float, int, float]]:
+    """Per group: (x, y) of the members in its densest 3×3 block of a grid, its size, and how far
+    that dense part reaches upwards (90th percentile of y above the centre).
 
     Parameters
     ----------
@@ -56,7 +57,7 @@ def group_anchors(xy, groups, *, grid: int = ANCHOR_GRID) -> dict[int, tuple[flo
     Returns
     -------
     dict
-        group -> (x, y, n_members).
+        group -> (x, y, n_members, reach_up).
     """
     points = np.asarray(xy, dtype=np.float64)[:, :2]
     labels = np.asarray(groups).astype(np.int64)
@@ -70,7 +71,7 @@ def group_anchors(xy, groups, *, grid: int = ANCHOR_GRID) -> dict[int, tuple[flo
     low, high = points.min(axis=0), points.max(axis=0)
     span = np.where(high > low, high - low, 1.0)
     cells = np.minimum(((points - low) / span * grid).astype(np.int64), grid - 1)
-    out: dict[int, tuple[float, float, int]] = {}
+    out: dict[int, tuple[float, float, int, float]] = {}
     for group in np.unique(labels):
         members = labels == group
         counts = np.zeros((grid + 2, grid + 2))
@@ -83,7 +84,8 @@ def group_anchors(xy, groups, *, grid: int = ANCHOR_GRID) -> dict[int, tuple[flo
         near = members.copy()
         near[members] = (np.abs(cells[members, 0] + 1 - cx) <= 1) & (np.abs(cells[members, 1] + 1 - cy) <= 1)
         centre = np.median(points[near], axis=0)
-        out[int(group)] = (float(centre[0]), float(centre[1]), int(members.sum()))
+        reach = float(np.percentile(points[near, 1], 90) - centre[1])    # how far the dense part goes up
+        out[int(group)] = (float(centre[0]), float(centre[1]), int(members.sum()), max(reach, 0.0))
     return out
 
 
@@ -95,12 +97,13 @@ def label_box(text: str, x_span: float, y_span: float, width_px: float, height_p
     return width, height
 
 
-# Where to try a label, in box sizes from its anchor: on it, above, below, beside, diagonal, further out.
-_OFFSETS = [(0, 0), (0, 1), (0, -1), (0.6, 0), (-0.6, 0), (0.6, 1), (-0.6, 1), (0.6, -1), (-0.6, -1),
-            (0, 2), (0, -2), (1.1, 0), (-1.1, 0)]
+# Where to try a label, in box sizes from the top of its group's dense part: just above it (a caption
+# that leaves the points visible), then on the group, below, beside, diagonal, further out.
+_OFFSETS = [(0, 0.5), (0, 0.0), (0, -0.5), (0, 1.5), (0.6, 0.5), (-0.6, 0.5), (0.6, -0.5), (-0.6, -0.5),
+            (0, -1.5), (0, 2.5), (1.1, 0.5), (-1.1, 0.5)]
 
 
-def place_labels(anchors: dict[int, tuple[float, float, int]], names: dict[int, str], *,
+def place_labels(anchors: dict[int, tuple[float, float, int, float]], names: dict[int, str], *,
                  x_range: tuple[float, float], y_range: tuple[float, float],
                  width_px: float, height_px: float, max_labels: int | None = None,
                  min_members: int = 1) -> list[PlacedLabel]:
@@ -109,7 +112,8 @@ def place_labels(anchors: dict[int, tuple[float, float, int]], names: dict[int, 
     Parameters
     ----------
     anchors : dict
-        group -> (x, y, n_members), e.g. from `group_anchors`.
+        group -> (x, y, n_members, reach_up), e.g. from `group_anchors`; the label goes just
+        above ``y + reach_up`` when there is room.
     names : dict
         group -> text; groups without a name are skipped.
     x_range, y_range : (float, float)
@@ -132,7 +136,8 @@ def place_labels(anchors: dict[int, tuple[float, float, int]], names: dict[int, 
     placed: list[PlacedLabel] = []
     order = sorted(anchors, key=lambda g: (-anchors[g][2], g))
     for group in order:
-        x, y, size = anchors[group]
+        x, y, size, reach = anchors[group]
+        y += min(reach, 0.12 * y_span)      # the top of the dense part, not of a long tail of points
         text = names.get(group)
         if not text or size < min_members or (max_labels is not None and len(placed) >= max_labels):
             continue

@@ -115,8 +115,11 @@ def default_n_neighbors(n_rows: int) -> int:
 def default_n_epochs(n_rows: int) -> int:
     """Layout epochs: umap-learn uses 500 up to 10k rows and 200 above; we use
     200 from 2,000 rows: at 10k, 500 epochs took 6.4 s against 2.0 s for the
-    same trustworthiness (0.979 vs 0.978)."""
-    return 500 if n_rows < 2_000 else 200
+    same trustworthiness (0.979 vs 0.978); and 150 above 10,000 rows, so a 20k
+    layout is ready within 15 s even on a busy server: 4.4 s instead of 5.6 s
+    on two quiet cores, k-NN preservation 0.152 vs 0.154 (clustered bench vectors;
+    on 7,850 last.fm-like artists 0.350 vs 0.358)."""
+    return 500 if n_rows < 2_000 else 200 if n_rows <= 10_000 else 150
 
 
 # ----------------------------------------------------------------------------- PCA

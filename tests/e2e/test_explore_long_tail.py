@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 from playwright.sync_api import expect
 
@@ -86,7 +87,8 @@ def test_long_tail_map_first_labelled_honest_neighbours(server, new_page, tmp_pa
     samples = page.evaluate("() => { clearInterval(window.__mapSampler); return window.__mapSamples; }")
     print(f"colour change: {len(shares)} screenshots, least ink {min(shares):.3f}; {len(samples)} samples, "
           f"{sum(not s['canvas'] for s in samples)} without the interactive chart (picture shown instead)")
-    assert min(shares) > 0.01, shares
+    # A blank chart area has (next to) no ink; every screenshot has at least a third of the usual.
+    assert min(shares) > max(0.003, np.median(shares) / 3), shares
     assert all(s["canvas"] or s["picture"] for s in samples)
     assert min(s["height"] for s in samples) >= 600          # the place keeps its height: no jump
     screenshot(page, tmp_path / "explore_long_tail_preserved.png", viewport=WINDOW)
