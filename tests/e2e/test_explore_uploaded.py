@@ -9,7 +9,6 @@ import re
 
 import numpy as np
 import pandas as pd
-import pytest
 from playwright.sync_api import expect
 
 from embedviz.data.synthetic import clustered_vectors
