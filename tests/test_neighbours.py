@@ -175,13 +175,14 @@ def test_describes_exact_or_approximate_search(vectors):
 
 
 @pytest.mark.slow
-def test_approximate_recall_at_10_is_at_least_095():
+@pytest.mark.parametrize("parallel_queries", [False, True])   # True: the layout's batch placement
+def test_approximate_recall_at_10_is_at_least_095(parallel_queries):
     rng = np.random.default_rng(5)
     centres = rng.standard_normal((30, 24)) * 3
     v = (centres[rng.integers(0, 30, 4000)] + rng.standard_normal((4000, 24)))
     v *= rng.lognormal(0, 0.4, size=(4000, 1))
     exact = NeighbourIndex(v)
-    approximate = NeighbourIndex(v, approximate_above=1000, random_state=0)
+    approximate = NeighbourIndex(v, approximate_above=1000, random_state=0, parallel_queries=parallel_queries)
     rows = rng.choice(4000, 200, replace=False)
     seen = rows[:20]
     for metric in sorted(METRICS):

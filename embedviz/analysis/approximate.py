@@ -81,10 +81,12 @@ def ann_queries(metric: str, queries: np.ndarray) -> np.ndarray:
 
 
 
-def build_ann(data: np.ndarray, metric: str, random_state: int | None):
-    """A pynndescent index over ``data``, with its search function compiled."""
+def build_ann(data: np.ndarray, metric: str, random_state: int | None, *, parallel_queries: bool = False):
+    """A pynndescent index over ``data``, with its search function compiled; ``parallel_queries``
+    spreads a batch of queries over every core."""
     from pynndescent import NNDescent
 
-    index = NNDescent(data, metric=metric, n_neighbors=30, random_state=random_state)
+    index = NNDescent(data, metric=metric, n_neighbors=30, random_state=random_state,
+                      parallel_batch_queries=parallel_queries)
     index.prepare()
     return index

@@ -303,7 +303,9 @@ def place_by_neighbours(laid_out, xy, others, k: int = 15, metric: str = "cosine
     out = np.empty((len(others), xy.shape[1]), np.float32)
     if len(others) == 0:
         return out
-    index = NeighbourIndex(laid_out, approximate_above=EXACT_KNN_ROWS, random_state=random_state)
+    # unseeded: the batch search runs on every core (800k rows among 200k: ~7 min -> ~3.5 min on two)
+    index = NeighbourIndex(laid_out, approximate_above=EXACT_KNN_ROWS, random_state=random_state,
+                           parallel_queries=random_state is None)
     k = min(k, index.n_items)
     for start in range(0, len(others), TRANSFORM_CHUNK):
         _report(callback, "transform", start / len(others))
