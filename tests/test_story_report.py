@@ -11,6 +11,7 @@ import pytest
 import embedviz as ev
 from embedviz.analysis import story, story_steps
 from embedviz.analysis.evaluation import PopularityBaseline
+from embedviz.analysis.labels import label_box
 from embedviz.data.datasets import synthetic_interactions
 from embedviz.viz import report, story_plots
 
@@ -152,17 +153,24 @@ def test_as_svg_redraws_webgl_and_bounds_the_points():
     assert svg.layout.annotations == fig.layout.annotations
 
 
-def test_label_positions_write_each_name_on_its_biggest_patch():
+def test_label_positions_name_each_groups_dense_part_without_overlap():
     rng = np.random.default_rng(0)
     big = rng.normal(0, 0.1, size=(50, 2))
     small = rng.normal(10, 0.1, size=(5, 2))
     other = rng.normal((0, 10), 0.1, size=(20, 2))
-    xy = np.vstack([big, small, other])
-    groups = np.array(["A"] * 55 + ["B"] * 20)
-    labels = {name: (x, y) for x, y, name in story_plots.label_positions(xy, groups)}
-    assert set(labels) == {"A", "B"}
-    assert np.hypot(*labels["A"]) < 1, "on the big patch of A, not between its two patches"
-    assert np.hypot(labels["B"][0], labels["B"][1] - 10) < 1
+    near = rng.normal((0.3, 0), 0.1, size=(30, 2))          # a third group right beside A
+    xy = np.vstack([big, small, other, near])
+    groups = np.array(["A"] * 55 + ["B"] * 20 + ["C long name"] * 30)
+    found = story_plots.label_positions(xy, groups)
+    labels = {name: (x, y) for x, y, name in found}
+    assert set(labels) == {"A", "B", "C long name"}
+    assert np.hypot(*labels["A"]) < 1.5, "on the big patch of A, not between its two patches"
+    assert np.hypot(labels["B"][0], labels["B"][1] - 10) < 1.5
+    x_span, y_span = np.ptp(xy, axis=0) * 1.08
+    boxes = [(x, y, *label_box(name, x_span, y_span, 560, 520)) for x, y, name in found]
+    for i, (x1, y1, w1, h1) in enumerate(boxes):          # no two boxes share any area
+        for x2, y2, w2, h2 in boxes[i + 1:]:
+            assert abs(x1 - x2) * 2 >= w1 + w2 or abs(y1 - y2) * 2 >= h1 + h2
 
 
 def test_figures_escape_titles():

@@ -11,6 +11,7 @@ import html
 import numpy as np
 import plotly.graph_objects as go
 
+from embedviz.analysis.labels import group_anchors, padded_range, place_labels
 from embedviz.viz.plots import OTHER_COLOUR, PALETTE, escape
 
 _LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=56, b=10), font=dict(size=15),
@@ -27,35 +28,16 @@ def _hide_axes(fig: go.Figure) -> None:
     fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, title=None)
 
 
-def label_positions(xy: np.ndarray, groups: np.ndarray, *, reach: float = 0.04, per_group: int = 1,
-                    sample: int = 2_000) -> list[tuple[float, float, str]]:
-    """Where to write each group's name: on its biggest patch(es) of the map.
-
-    A group of similar items can sit in several places of a 2-D map (UMAP keeps neighbourhoods,
-    not the distances between them), so a label at the group's centre can sit on nothing. Each
-    group's points are split into patches (points within ``reach`` x the map's size of each
-    other) and the name goes on the most central point of its ``per_group`` biggest patches.
-    Big groups are judged on a random ``sample`` of their points (bounded time and memory).
-    """
-    from sklearn.cluster import DBSCAN
-
-    xy = np.asarray(xy, dtype=np.float64)
-    groups = np.asarray(groups).astype(str)
-    eps = reach * float(np.linalg.norm(np.ptp(xy, axis=0)) or 1.0)
-    found = []
-    rng = np.random.default_rng(0)
-    for name in np.unique(groups):
-        points = xy[groups == name]
-        if len(points) > sample:
-            points = points[rng.choice(len(points), sample, replace=False)]
-        patches = DBSCAN(eps=eps, min_samples=1).fit_predict(points)
-        ids, sizes = np.unique(patches, return_counts=True)
-        for patch in ids[np.argsort(-sizes, kind="stable")[:per_group]]:
-            members = points[patches == patch]
-            median = np.median(members, axis=0)
-            x, y = members[np.argmin(((members - median) ** 2).sum(axis=1))]
-            found.append((float(x), float(y), str(name)))
-    return found
+def label_positions(xy: np.ndarray, groups: np.ndarray, *, height_px: float = 520,
+                    width_px: float = 560) -> list[tuple[float, float, str]]:
+    """Where to write each group's name: just above the densest part of the group, with no two
+    names overlapping (`embedviz.analysis.labels`, as on the Explore page; a name with no free
+    spot is left out). Positions are for axes spanning `padded_range` of the points."""
+    names, codes = np.unique(np.asarray(groups).astype(str), return_inverse=True)
+    placed = place_labels(group_anchors(xy, codes), dict(enumerate(names.tolist())),
+                          x_range=padded_range(xy[:, 0]), y_range=padded_range(xy[:, 1]),
+                          width_px=width_px, height_px=height_px)
+    return [(label.x, label.y, label.text) for label in placed]
 
 
 def catalogue_map(xy: np.ndarray, groups: np.ndarray, hover: list[str], *, star: tuple[int, str] | None = None,
@@ -96,8 +78,8 @@ def catalogue_map(xy: np.ndarray, groups: np.ndarray, hover: list[str], *, star:
         fig.add_trace(trace(x=xy[rows, 0], y=xy[rows, 1], mode="markers", name=html.escape(name),
                             marker=dict(size=7, color=colour, opacity=0.75, line=dict(width=0)),
                             text=text[rows], hovertemplate="%{text}<extra></extra>"))
-    for x, y, name in label_positions(xy[shown], groups[shown]):
-        fig.add_annotation(x=x, y=y, text=html.escape(name), showarrow=False, yshift=16,
+    for x, y, name in label_positions(xy[shown], groups[shown], height_px=height - 100):
+        fig.add_annotation(x=x, y=y, text=html.escape(name), showarrow=False,
                            font=dict(size=13, color="#212529"), bgcolor="rgba(255,255,255,0.75)", borderpad=2)
     if star is not None:
         row, label = star
@@ -108,6 +90,8 @@ def catalogue_map(xy: np.ndarray, groups: np.ndarray, hover: list[str], *, star:
                            arrowcolor=STAR_COLOUR, ax=0, ay=-44, font=dict(size=15, color=STAR_COLOUR),
                            bgcolor="rgba(255,255,255,0.9)", bordercolor=STAR_COLOUR, borderpad=3)
     _hide_axes(fig)
+    fig.update_xaxes(range=padded_range(xy[shown, 0]))    # the ranges the labels were placed for
+    fig.update_yaxes(range=padded_range(xy[shown, 1]))
     return fig
 
 
