@@ -15,14 +15,14 @@ from __future__ import annotations
 import re
 import time
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, overload
 
 import numpy as np
 
 from embedviz.analysis.metrics import normalise_rows
-from embedviz.analysis.neighbours import NeighbourIndex, exact_knn_graph, scores_to_distances
+from embedviz.analysis.neighbours import exact_knn_graph
+from embedviz.analysis.placement import EXACT_KNN_ROWS, Callback, place_by_neighbours
 from embedviz.analysis.umap_setup import enable_umap_caching, warmup  # noqa: F401  (public here too)
 
 METHODS = ("pca", "umap")
@@ -31,8 +31,6 @@ PROJECTION_METRICS = ("cosine", "euclidean")
 MIN_UMAP_ROWS = 16
 # PCA axes are estimated from at most this many rows (plenty for a display).
 PCA_FIT_ROWS = 20_000
-# Rows placed per step on the sampling path (progress is reported between steps).
-TRANSFORM_CHUNK = 50_000
 # Rows checked / projected per block, so big (memory-mapped) inputs are never copied whole.
 CHUNK_ROWS = 65_536
 
@@ -68,9 +66,6 @@ class ProjectionInfo:
     used_knn: bool
     seconds: float
     message: str
-
-
-Callback = Callable[[str, float], None]
 
 
 def _check_inputs(vectors, method, n_components, metric, n_neighbors, min_dist) -> np.ndarray:
@@ -217,12 +212,6 @@ def _fit_quietly(model, x: np.ndarray) -> np.ndarray:
     return model.embedding_
 
 
-# Above this many rows umap-learn's approximate graph (pynndescent: ~30 s to
-# compile in each process, then seconds) beats our exact one (n^2 * dim work:
-# measured 0.3-0.8 s at 10k, 8 s at 50k, 41 s at 100k x 64 on two cores).
-EXACT_KNN_ROWS = 50_000
-
-
 def _umap_all(x, n_components, metric, n_neighbors, min_dist, random_state, init, knn, callback):
     """UMAP fitted on every row, on an exact k-NN graph when affordable."""
     if knn is not None:
@@ -275,53 +264,6 @@ def _umap_sampled(x, n_components, metric, n_neighbors, min_dist, random_state, 
     out[rest] = place_by_neighbours(x[fitted], out[fitted], x[rest], k=n_neighbors, metric=metric,
                                     callback=callback, random_state=random_state)
     return out, used_knn
-
-
-def place_by_neighbours(laid_out, xy, others, k: int = 15, metric: str = "cosine", *,
-                        callback: Callback | None = None, random_state: int | None = 0) -> np.ndarray:
-    """Positions for new rows: the weighted mean position of their nearest laid-out rows.
-
-    Parameters
-    ----------
-    laid_out : array-like, shape (n, dim)
-        Vectors that have a layout.
-    xy : ndarray, shape (n, n_components)
-        Their layout.
-    others : array-like, shape (m, dim)
-        Vectors to place.
-    k : int
-        Neighbours averaged (the nearest weighs most).
-    metric : {"cosine", "euclidean"}
-    callback : callable(stage, fraction), optional
-        Progress, stage "transform".
-
-    Returns
-    -------
-    ndarray of float32, shape (m, n_components)
-    """
-    others = np.asarray(others, dtype=np.float32)
-    out = np.empty((len(others), xy.shape[1]), np.float32)
-    if len(others) == 0:
-        return out
-    # unseeded: the batch search runs on every core (800k rows among 200k: ~7 min -> ~3.5 min on two)
-    index = NeighbourIndex(laid_out, approximate_above=EXACT_KNN_ROWS, random_state=random_state,
-                           parallel_queries=random_state is None)
-    k = min(k, index.n_items)
-    for start in range(0, len(others), TRANSFORM_CHUNK):
-        _report(callback, "transform", start / len(others))
-        chunk = slice(start, start + TRANSFORM_CHUNK)
-        rows, scores = index.query(others[chunk], k=k, metric=metric)
-        out[chunk] = _weighted_positions(xy, rows, scores_to_distances(scores, metric))
-    return out
-
-
-def _weighted_positions(xy: np.ndarray, rows: np.ndarray, distances: np.ndarray) -> np.ndarray:
-    """Mean of ``xy[rows]`` (m, k, c) weighted by exp(-excess distance / its mean),
-    so the nearest neighbour counts most (umap-learn weighs its graph alike)."""
-    excess = distances - distances[:, :1]
-    scale = excess.mean(axis=1, keepdims=True)
-    weights = np.exp(-excess / np.where(scale > 0, scale, 1.0))
-    return (weights[..., None] * xy[rows]).sum(axis=1) / weights.sum(axis=1, keepdims=True)
 
 
 def _describe(method, n, n_fitted, n_neighbors, used_knn, tiny) -> str:
