@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from embedviz.analysis.neighbours import exact_knn_graph
-from embedviz.analysis.preservation import map_neighbours, neighbourhood_preservation, true_neighbours
 from embedviz.analysis.placement import EXACT_KNN_ROWS, Callback, place_by_neighbours
+from embedviz.analysis.preservation import map_neighbours, neighbourhood_preservation, true_neighbours
 from embedviz.analysis.projection import MIN_UMAP_ROWS, ProjectionInfo, default_n_neighbors, project
 
 # Neighbourhood size of the preservation figure.
