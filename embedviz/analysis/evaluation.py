@@ -149,13 +149,7 @@ def evaluate(model, train: Interactions, test: Interactions, k: int = 10) -> dic
     totals = dict.fromkeys(RANKING_METRICS, 0.0)
     recommended = np.zeros(train.n_items, dtype=bool)
     test_keys = _pair_keys(test.matrix)
-    batch = max(1, _SCORE_BUDGET // max(1, train.n_items))
-    for start in range(0, len(users), batch):
-        rows = users[start : start + batch]
-        scores = np.array(model.score_users(rows), dtype=np.float32)
-        mask_seen(scores, train.matrix, rows)
-        items, best = top_k(scores, k)
-        valid = ~np.isneginf(best)
+    for _, rows, items, valid in top_k_unseen(model, train, users, k):
         recommended[items[valid]] = True
         keys = rows[:, None].astype(np.int64) * train.n_items + items
         hits = _contains(test_keys, keys) & valid
@@ -168,6 +162,25 @@ def evaluate(model, train: Interactions, test: Interactions, k: int = 10) -> dic
     if hasattr(model, "predict") and test.kind == "explicit" and test.nnz:
         results.update(_rating_errors(model, test))
     return results
+
+
+def top_k_unseen(model, train: Interactions, users: np.ndarray, k: int):
+    """Top-``k`` lists of ``users`` with their training items left out, scored a batch at a time
+    (bounded memory).
+
+    Yields
+    ------
+    (start, rows, items, valid)
+        Offset of the batch in ``users``, its user rows, their top items (batch, k), and which
+        of those are real (False where a user has fewer than ``k`` unseen items).
+    """
+    batch = max(1, _SCORE_BUDGET // max(1, train.n_items))
+    for start in range(0, len(users), batch):
+        rows = users[start : start + batch]
+        scores = np.array(model.score_users(rows), dtype=np.float32)
+        mask_seen(scores, train.matrix, rows)
+        items, best = top_k(scores, k)
+        yield start, rows, items, ~np.isneginf(best)
 
 
 def _pair_keys(matrix: sp.csr_matrix) -> np.ndarray:

@@ -11,13 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from embedviz.analysis.evaluation import top_k_unseen
 from embedviz.analysis.metrics import normalise_rows
 from embedviz.data.interactions import Interactions
-from embedviz.models.ranking import mask_seen, top_k
 from embedviz.validation import check_int
-
-# Rows of scores held in memory at once (users x items) while counting hits.
-_SCORE_BUDGET = 8_000_000
 
 
 def _genre_lists(genres, n: int) -> list[list[str]]:
@@ -194,15 +191,10 @@ def found_in_top(model, train: Interactions, test: Interactions, users, k: int =
     """Number of held-out items in each given user's top ``k`` (training items left out), int array."""
     users = np.asarray(users, dtype=np.int64)
     found = np.zeros(len(users), dtype=np.int64)
-    batch = max(1, _SCORE_BUDGET // max(1, train.n_items))
-    for start in range(0, len(users), batch):
-        rows = users[start:start + batch]
-        scores = np.array(model.score_users(rows), dtype=np.float32)
-        mask_seen(scores, train.matrix, rows)
-        items, best = top_k(scores, k)
+    for start, rows, items, valid in top_k_unseen(model, train, users, k):
         for n, (row, picked) in enumerate(zip(rows, items)):
             hidden = test.matrix.indices[test.matrix.indptr[row]:test.matrix.indptr[row + 1]]
-            found[start + n] = np.isin(picked[~np.isneginf(best[n])], hidden).sum()
+            found[start + n] = np.isin(picked[valid[n]], hidden).sum()
     return found
 
 

@@ -27,6 +27,16 @@ class Entry:
     because: tuple[str, ...] = ()
     tag: str = ""
 
+    @property
+    def tag_kind(self) -> str:
+        """How the tag reads: "good", "fair", "other" or "" (the page's badge colour, the report's CSS class)."""
+        return next((kind for prefixes, kind in _TAG_KINDS if self.tag.startswith(prefixes)), "")
+
+
+# Tag kind by the tag's first word(s); tags are our own words, written in this module.
+_TAG_KINDS = ((("strong", "found"), "good"), (("good", "only by direction"), "fair"),
+              (("only by distance", "rated"), "other"))
+
 
 @dataclass(frozen=True)
 class Panel:

@@ -10,17 +10,16 @@ import streamlit as st
 from embedviz.analysis.story_steps import Entry, Panel, Step
 from embedviz.dashboard.safe import md
 
-# Tag -> badge colour, by the tag's first word(s). Tags are written by story_steps, never user text.
-_BADGES = (("strong", "green"), ("good", "blue"), ("found", "green"), ("only by direction", "blue"),
-           ("only by distance", "orange"), ("rated", "orange"))
+# Tag kind (`Entry.tag_kind`) -> badge colour.
+_BADGE_COLOURS = {"good": "green", "fair": "blue", "other": "orange"}
 
 
-def badge(tag: str) -> str:
-    """A small coloured label for a tag (our own words; brackets removed to keep the directive whole)."""
-    if not tag:
+def badge(entry: Entry) -> str:
+    """A small coloured label for an entry's tag (brackets removed to keep the directive whole)."""
+    if not entry.tag:
         return ""
-    colour = next((c for prefix, c in _BADGES if tag.startswith(prefix)), "gray")
-    return f":{colour}-badge[{tag.replace('[', '(').replace(']', ')')}]"
+    colour = _BADGE_COLOURS.get(entry.tag_kind, "gray")
+    return f":{colour}-badge[{entry.tag.replace('[', '(').replace(']', ')')}]"
 
 
 def entry_markdown(entry: Entry, because_label: str) -> str:
@@ -29,7 +28,7 @@ def entry_markdown(entry: Entry, because_label: str) -> str:
     if entry.detail:
         line += f" · {md(entry.detail)}"
     if entry.tag:
-        line += f" {badge(entry.tag)}"
+        line += f" {badge(entry)}"
     if entry.because:
         line += f"  \n   _{md(because_label)}_ " + " and ".join(f"*{md(t)}*" for t in entry.because)
     return line

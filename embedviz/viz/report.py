@@ -128,19 +128,10 @@ def _entry(entry: Entry, because_label: str) -> str:
     if entry.detail:
         text += f' <span class="detail">· {_e(entry.detail)}</span>'
     if entry.tag:
-        text += f' <span class="tag {_tag_kind(entry.tag)}">{_e(entry.tag)}</span>'
+        text += f' <span class="tag {entry.tag_kind}">{_e(entry.tag)}</span>'
     if entry.because:
         text += f'<span class="because">{_e(because_label)} {_e(" and ".join(entry.because))}</span>'
     return f"<li>{text}</li>"
-
-
-def _tag_kind(tag: str) -> str:
-    """A CSS class for a tag, by its first words (the same colours the page's badges use)."""
-    for prefixes, kind in ((("strong", "found"), "good"), (("good", "only by direction"), "fair"),
-                           (("only by distance", "rated"), "other")):
-        if tag.startswith(prefixes):
-            return kind
-    return ""
 
 
 def _figure_html(fig: go.Figure) -> str:
