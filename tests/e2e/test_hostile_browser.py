@@ -7,9 +7,11 @@ import re
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from playwright.sync_api import expect
 
+from embedviz.data.synthetic import clustered_vectors
 from tests.fixtures import make_hostile
 
 from .conftest import SLOW, after_rerun, open_page, screenshot, wait_idle
@@ -87,16 +89,25 @@ def open_data_menu(page) -> None:
     expect(page.get_by_test_id("stPopoverBody")).to_be_visible(timeout=30_000)
 
 
-def show_users(page) -> None:
+def open_big_upload(page, tmp_path, n: int) -> None:
+    """Open ``n`` uploaded vectors on Explore: enough that their UMAP layout takes several seconds
+    on any machine (the demo's 2,500 users can finish before the first poll on a fast one)."""
+    vectors, _, _ = clustered_vectors(n, dim=16, n_clusters=12, seed=5)
+    path = tmp_path / "vectors.npy"
+    np.save(path, vectors)
     open_data_menu(page)
-    page.get_by_test_id("stRadio").filter(has_text="Show").get_by_text("Users", exact=True).click()
+    after_rerun(page, lambda: page.get_by_test_id("stFileUploaderDropzoneInput").first.set_input_files(path))
+    button = page.get_by_role("button", name="Open these embeddings")
+    expect(button).to_be_enabled(timeout=30_000)
+    button.click()
     page.keyboard.press("Escape")
 
 
 def test_leaving_explore_while_umap_computes(server, page, tmp_path):
+    n = 30_000
     open_page(page, server, "Explore", SLOW)
-    show_users(page)
-    expect(page.get_by_test_id("stProgress")).to_be_visible(timeout=30_000)   # the users' UMAP is computing
+    open_big_upload(page, tmp_path, n)
+    expect(page.get_by_test_id("stProgress")).to_be_visible(timeout=SLOW)   # their UMAP is computing
     page.get_by_test_id("stSidebar").get_by_role("link", name="Neighbours").click()
     wait_idle(page, SLOW)
     expect(page.get_by_role("heading", name="Neighbours", exact=True)).to_be_visible()
@@ -104,8 +115,6 @@ def test_leaving_explore_while_umap_computes(server, page, tmp_path):
     no_exception_box(page)
     page.get_by_test_id("stSidebar").get_by_role("link", name="Explore").click()
     wait_idle(page, SLOW)
-    if not page.get_by_text(re.compile(r"(UMAP|PCA) of .* users")).count():
-        show_users(page)
-    expect(page.get_by_text(re.compile(r"UMAP of .* users"))).to_be_visible(timeout=SLOW)
+    expect(page.get_by_text(f"UMAP of all {n:,} points")).to_be_visible(timeout=SLOW)
     no_exception_box(page)
     screenshot(page, tmp_path / "explore_back.png")
