@@ -145,4 +145,38 @@ def test_empty_columns_are_left_out_and_only_few_valued_text_is_a_colour(ml100k)
     meta["decade"] = [f"{t[-5:-2]}0s" for t in meta["title"]]
     options = catalogue.colour_options(meta.reset_index(drop=True))
     assert "decade" in options and catalogue.COLOUR_BY_GENRE in options
-    assert "column 3" not in options and "column 5" not in options     # a date or a URL per film: no colour
+    assert "column 5" not in options                                      # a URL per film: no colour
+    assert "column 3" in options                                          # release dates: a colour scale by year
+
+
+def test_u_items_release_dates_become_a_year_chart_and_colour_scale(ml100k):
+    from embedviz.analysis import catalogue
+    from embedviz.analysis.facets import table_facets
+
+    meta = load_item_metadata(ml100k.paths["items"], genre_names=ml100k.paths["genres"])
+    dates = next(c for c in meta.columns if meta[c].astype(str).str.contains("-Jan-").any())
+    facet = next(f for f in table_facets(meta, max_facets=10) if f.name == f"{dates} (year)")
+    assert facet.kind == "number"
+    for row in range(0, len(meta), 7):          # the bar of each dated item holds the year in its title
+        bars = facet.members[row].indices
+        year = meta["title"].iloc[row][-5:-1]
+        if meta["title"].iloc[row] == "unknown":
+            assert len(bars) == 0
+            continue
+        low, _, high = facet.labels[bars[0]].partition("–")
+        assert int(low) <= int(year) <= int(high or low)
+    values, numeric, _ = catalogue.colour_values(meta, dates, np.zeros(len(meta)))
+    assert numeric and dates in catalogue.colour_options(meta)
+    dated = meta["title"] != "unknown"
+    assert values[dated.to_numpy()].tolist() == [float(t[-5:-1]) for t in meta["title"][dated]]
+
+
+def test_text_that_is_not_dates_stays_categories():
+    from embedviz.analysis.facets import date_years
+
+    assert date_years(pd.Series(["Star Wars (1977)", "Heat (1995)"])) is None
+    assert date_years(pd.Series(["2001", "1999"])) is None               # bare years are numbers
+    assert date_years(pd.Series([3, 4])) is None
+    mostly_text = pd.Series(["01-Jan-1995"] + ["rock"] * 9)
+    assert date_years(mostly_text) is None
+    assert date_years(pd.Series(["1995-01-31", None, "2001-12-01"])).tolist()[::2] == [1995.0, 2001.0]

@@ -128,3 +128,22 @@ def test_every_figure_is_drawn_with_the_plotly_white_template():
         layout = json.loads(pio.to_json(fig, validate=False))["layout"]
         assert layout["template"]["layout"]["plot_bgcolor"] == "white"   # plotly's own default is #E5ECF6
         assert layout["margin"] == {"l": 10, "r": 10, "t": 50, "b": 10}
+
+
+def test_long_tail_axes_label_powers_of_ten_only_when_they_span_decades():
+    zipf = np.sort(np.random.default_rng(0).zipf(1.3, 20_000).astype(float))[::-1]
+    wide = plots.popularity_curve(zipf)
+    assert wide.layout.xaxis.dtick == 1 and wide.layout.yaxis.dtick == 1
+    narrow = plots.popularity_curve(np.array([5.0, 3.0, 1.0]))
+    assert narrow.layout.xaxis.dtick is None and narrow.layout.yaxis.dtick is None
+
+
+def test_histogram_facets_label_a_few_bin_starts_and_hover_the_full_range():
+    labels = [f"{1920 + 5 * i}–{1924 + 5 * i}" for i in range(16)]
+    fig = plots.facet_chart("year", labels, np.arange(16), np.arange(16), horizontal=False)
+    axis = fig.layout.xaxis
+    assert len(axis.tickvals) <= plots.MAX_BIN_TICKS
+    assert list(axis.ticktext) == [labels[i].split("–")[0] for i in axis.tickvals]
+    assert list(fig.data[0].text) == labels                  # the hover keeps "1920–1924"
+    bars = plots.facet_chart("genre", ["<b>a</b>", "b"], np.ones(2), np.ones(2))
+    assert list(bars.layout.yaxis.ticktext) == ["&lt;b&gt;a&lt;/b&gt;", "b"]

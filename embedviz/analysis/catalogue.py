@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from embedviz.analysis.facets import date_years
+
 COLOUR_BY_GENRE = "Genre"
 COLOUR_BY_POPULARITY = "Popularity"
 COLOUR_BY_CLUSTER = "Cluster (k-means)"
@@ -44,11 +46,14 @@ MAX_COLOUR_CATEGORIES = 40
 
 
 def _colourable(column: pd.Series) -> bool:
-    """Numbers with some spread (a colour scale), or text with a few categories - not one URL or
-    date per item, which would give every point its own colour."""
+    """Numbers or dates with some spread (a colour scale), or text with a few categories - not one
+    URL per item, which would give every point its own colour."""
     distinct = column.nunique(dropna=True)
     if pd.api.types.is_numeric_dtype(column):
         return distinct > 1
+    years = date_years(column)
+    if years is not None:
+        return years.nunique() > 1
     return 1 < distinct <= MAX_COLOUR_CATEGORIES
 
 
@@ -66,6 +71,9 @@ def colour_values(items: pd.DataFrame, by: str, popularity: np.ndarray, clusters
         column = items[by]
         if pd.api.types.is_numeric_dtype(column) and column.nunique() > 12:
             return column.to_numpy(dtype=float), True, False
+        years = date_years(column)
+        if years is not None:
+            return years.to_numpy(), True, False
         return column.astype(str).to_numpy(), False, False
     return None, False, False
 

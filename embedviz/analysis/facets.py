@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from pandas.tseries.api import guess_datetime_format
 from scipy import sparse
 
 # Bars per category facet (the rest are counted under "other").
@@ -153,11 +154,39 @@ def table_facets(table: pd.DataFrame, popularity=None, clusters: Sequence[str] |
         name = str(column)
         if name in {f.name for f in facets}:       # e.g. the file's own "cluster" column
             name = f"{name} (file)"
-        if pd.api.types.is_numeric_dtype(series) and distinct > 12:
+        years = date_years(series)
+        if years is not None and years.nunique() > 1:
+            facets.append(number_facet(f"{name} (year)", years))
+        elif pd.api.types.is_numeric_dtype(series) and distinct > 12:
             facets.append(number_facet(name, series))
         elif 2 <= distinct <= MAX_DISTINCT:
             facets.append(category_facet(name, series.tolist()))
     return facets[:max_facets]
+
+
+def date_years(series: pd.Series, *, min_share: float = 0.9) -> pd.Series | None:
+    """The year of each cell of a text column of dates in one format ("01-Jan-1995", "1995-01-31",
+    "12/31/1999"), NaN where a cell is not such a date; None when under ``min_share`` of the filled
+    cells are (a title or a genre column), or the column holds numbers.
+
+    A release-date column binned by year reads as a timeline; as text it would be hundreds of
+    one-item categories.
+    """
+    if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+        return None
+    filled = series.dropna()
+    if filled.empty:
+        return None
+    layout = guess_datetime_format(str(filled.iloc[0]))
+    if layout is None or layout == "%Y":        # a bare number is a number, not a date
+        return None
+    try:
+        parsed = pd.to_datetime(series.astype("string"), format=layout, errors="coerce", utc="%z" in layout)
+    except (TypeError, ValueError):
+        return None
+    if parsed.notna().sum() < min_share * len(filled):
+        return None
+    return parsed.dt.year.astype("float64")
 
 
 def filter_mask(facets: Sequence[Facet], chosen: Mapping[str, Sequence[int]], n_rows: int, *,

@@ -89,9 +89,15 @@ def popularity_curve(popularity: np.ndarray) -> go.Figure:
     fig.add_scatter(x=ranks, y=np.maximum(ranked, 0.8), mode="lines", fill="tozeroy", line=dict(color=PALETTE[0]),
                     hovertemplate="rank %{x:,}: %{y:,} interactions<extra></extra>", showlegend=False)
     fig.add_vrect(x0=1, x1=head, fillcolor=PALETTE[1], opacity=0.15, line_width=0)
-    fig.update_xaxes(type="log", range=[0, np.log10(len(ranked)) + 0.05])
-    fig.update_yaxes(type="log")
+    fig.update_xaxes(type="log", range=[0, np.log10(len(ranked)) + 0.05], dtick=_log_dtick(len(ranked)))
+    fig.update_yaxes(type="log", dtick=_log_dtick(ranked[0] / max(ranked[-1], 0.8)))
     return fig
+
+
+def _log_dtick(span: float) -> int | None:
+    """Label only powers of ten when a log axis spans two decades or more (Plotly's default
+    then also labels 2 and 5 of every decade, a wall of small numbers); else Plotly's choice."""
+    return 1 if span >= 100 else None
 
 
 def activity_histogram(activity: np.ndarray) -> go.Figure:
@@ -397,6 +403,9 @@ def _add_highlight(fig, xy, mask, name, colour, three_d, size: int = 11) -> None
     fig.add_trace(go.Scatter3d(z=xy[mask, 2], **overlay) if three_d else go.Scattergl(**overlay))
 
 
+MAX_BIN_TICKS = 5   # tick labels under a histogram of bins
+
+
 def facet_chart(title: str, labels: list[str], total: np.ndarray, current: np.ndarray, chosen=(), *,
                 horizontal: bool = True, height: int = 230) -> go.Figure:
     """A linked chart: one bar per category or bin, pale for the whole set, coloured for the rows
@@ -421,12 +430,16 @@ def facet_chart(title: str, labels: list[str], total: np.ndarray, current: np.nd
             fig.add_bar(y=index, x=values, orientation="h", **bars)
         else:
             fig.add_bar(x=index, y=values, **bars)
-    ticks = dict(tickmode="array", tickvals=index, ticktext=[_short_label(n) for n in names])
     if horizontal:
-        fig.update_yaxes(autorange="reversed", **ticks)
+        fig.update_yaxes(autorange="reversed", tickmode="array", tickvals=index,
+                         ticktext=escape(_short_label(str(label)) for label in labels))   # cut, then escape
         fig.update_xaxes(title=None, showgrid=True)
     else:
-        fig.update_xaxes(tickangle=-45, **ticks)
+        # Bins: a few ticks at the bins' lower edges (a label per bin would be a rotated wall of
+        # "1922–1926"s in a quarter-width chart); the hover names each bin's range.
+        every = max(1, -(-len(labels) // MAX_BIN_TICKS))
+        fig.update_xaxes(tickangle=0, tickmode="array", tickvals=index[::every],
+                         ticktext=[name.split("–")[0] for name in names[::every]])
     fig.update_xaxes(fixedrange=True)      # nothing to pan or zoom in a summary
     fig.update_yaxes(fixedrange=True)
     return fig
