@@ -5,7 +5,6 @@ from embedviz.dashboard import data_view as view
 from embedviz.dashboard import present, state, uploads
 from embedviz.dashboard.safe import md
 from embedviz.dashboard.sidebar import setup_page
-from embedviz.viz import plots
 
 data = setup_page("Data", ":material/table_chart:")
 present.for_an_audience("data", data)   # present mode: the plain version of this page, then stop
@@ -47,13 +46,9 @@ c.metric("Interactions", f"{matrix.nnz:,}")
 d.metric("Density", f"{matrix.density:.2%}", help="Share of the users × items matrix that is observed.")
 view.report(data)
 
-left, right = st.columns(2)
-left.plotly_chart(plots.rating_distribution(matrix.matrix.data, matrix.kind))
-right.plotly_chart(plots.popularity_curve(matrix.item_popularity()))
-left, right = st.columns(2)
-left.plotly_chart(plots.activity_histogram(matrix.user_activity()))
-if matrix.timestamps is not None:
-    right.plotly_chart(plots.activity_over_time(matrix.timestamps))
+for pair in range(0, 4, 2):          # two charts a row
+    for column, figure in zip(st.columns(2), view.summary_figures(data)[pair:pair + 2]):
+        column.plotly_chart(figure)
 
 st.subheader("Preview")
 tab_interactions, tab_items = st.tabs(["Interactions", "Items"])

@@ -1,9 +1,8 @@
 """Recommend: a real user's history and recommendations with reasons, a live new user, files."""
 import streamlit as st
 
-from embedviz.analysis import catalogue
 from embedviz.analysis import recommendations as recs
-from embedviz.dashboard import links, services, state
+from embedviz.dashboard import links, maps, services, state
 from embedviz.dashboard import recommend_view as view
 from embedviz.dashboard.sidebar import require_model, setup_page
 from embedviz.dashboard.story_state import showcase
@@ -74,4 +73,4 @@ with tab_new:
         xy = services.current_layout(space)
         where = story_plots.you_map if presenting else plots.new_user_map
         right.plotly_chart(where(xy, view.new_user_position(space, xy, vector), picked, frame.index.to_numpy(),
-                                 catalogue.hover_text(space.table, space.popularity)))
+                                 maps.hover_texts(space)))

@@ -17,6 +17,7 @@ from embedviz.data.metadata_columns import (
     title_candidates,
 )
 from embedviz.errors import DataError
+from embedviz.viz import plots
 
 ROLES = (("user", "User column"), ("item", "Item column"), ("value", "Rating / count"), ("time", "Timestamp"))
 GENRES_FROM = ("No genres", "A column (list or delimited text)", "A block of 0/1 columns")
@@ -182,6 +183,20 @@ def report(data: Dataset) -> None:
     if lines:
         with st.expander("Validation report", icon=":material/fact_check:"):
             st.text("\n".join(f"• {line}" for line in lines))   # plain text: notes quote user data
+
+
+def summary_figures(data: Dataset) -> list:
+    """The data set's summary charts (ratings or counts, long tail, activity, over time), built
+    once per data set: building Plotly figures was most of the Data page's script time."""
+    def build() -> list:
+        matrix = data.interactions
+        figures = [plots.rating_distribution(matrix.matrix.data, matrix.kind),
+                   plots.popularity_curve(matrix.item_popularity()), plots.activity_histogram(matrix.user_activity())]
+        if matrix.timestamps is not None:
+            figures.append(plots.activity_over_time(matrix.timestamps))
+        return figures
+
+    return data.derived.get_or_build("summary figures", build)
 
 
 def interactions_preview(data: Dataset, rows: int = 200) -> pd.DataFrame:

@@ -220,12 +220,17 @@ def facets(space: Space, min_count: int, n_clusters: int, show_hidden: bool = Fa
     return space.derived.get_or_build(("facets", min_count, n_clusters, show_hidden), build)
 
 
-def hover_texts(space: Space) -> np.ndarray:
-    """Hover text of every row (built once per space)."""
+def hover_texts(space: Space, *, people: bool = False) -> np.ndarray:
+    """Hover text of every row (built once per space); ``people``: counts read "people", for an audience."""
     from embedviz.analysis import catalogue
 
-    return space.derived.get_or_build(
-        "hover", lambda: np.asarray(catalogue.hover_text(space.table, space.popularity), dtype=object))
+    def build() -> np.ndarray:
+        texts = catalogue.hover_text(space.table, space.popularity)
+        if people:
+            texts = [text.replace(" interactions", " people") for text in texts]
+        return np.asarray(texts, dtype=object)
+
+    return space.derived.get_or_build(("hover", people), build)
 
 
 @dataclass(eq=False)

@@ -7,7 +7,7 @@ import streamlit as st
 
 from embedviz.analysis import catalogue
 from embedviz.analysis.metrics import METRICS
-from embedviz.dashboard import links, services
+from embedviz.dashboard import links, maps, services
 from embedviz.dashboard.records import Dataset, Space, TrainedModel
 from embedviz.dashboard.safe import md
 
@@ -175,7 +175,7 @@ def draw_maps(space: Space, lists: dict, query: int | None, norms: np.ndarray, w
         highlight["query"] = rows == query
     left, right = st.columns(2)
     left.plotly_chart(plots.embedding_scatter(
-        xy, row_ids=rows, hover=catalogue.hover_text(space.table, space.popularity), highlight=highlight,
+        xy, row_ids=rows, hover=maps.hover_texts(space), highlight=highlight,
         title="Each list on the Explore map", height=460))
     if np.any(space.popularity > 0):
         right.plotly_chart(plots.norm_vs_popularity(norms, space.popularity, space.titles,

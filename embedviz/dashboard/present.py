@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from embedviz.dashboard import services, state
+from embedviz.dashboard import maps, services, state
 from embedviz.dashboard.records import Dataset
 from embedviz.dashboard.safe import md
 
@@ -82,7 +82,7 @@ def _explore(data: Dataset) -> None:
         xy, computing = story_state.layout_of(space)
         labels, names = services.cluster_labels(space, story_state.N_GROUPS)
         groups = np.array([names[label] for label in labels], dtype=object)
-        hover = [t.replace(" interactions", " people") for t in catalogue.hover_text(space.table, space.popularity)]
+        hover = maps.hover_texts(space, people=True)
         st.plotly_chart(story_plots.catalogue_map(xy, groups, hover, star=(star, str(cat.titles[star])),
                                                   title=f"Similar {cat.nouns} sit together"), key="present_map")
         if computing:

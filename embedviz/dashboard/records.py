@@ -27,6 +27,7 @@ class Dataset:
     report: LoadReport | None = None  # when it came from a file
     is_demo: bool = False
     meta_report: MetadataReport | None = None   # how the item metadata covers the items
+    derived: DerivedCache = field(default_factory=DerivedCache)   # its summary charts, built once
 
     def __post_init__(self):
         self.items.attrs = {}   # the loader's bookkeeping; Streamlit cannot serialise it

@@ -14,7 +14,7 @@ import streamlit as st
 
 from embedviz.analysis import story
 from embedviz.analysis import story_steps as steps
-from embedviz.dashboard import links, services
+from embedviz.dashboard import links, maps, services
 from embedviz.dashboard.records import Dataset, Space, TrainedModel
 from embedviz.dashboard.safe import md
 
@@ -175,10 +175,7 @@ def layout_of(space: Space) -> tuple[np.ndarray, bool]:
     return services.current_layout(space), services.layout_running(space)
 
 
-def hover(s: Story) -> list[str]:
-    from embedviz.analysis import catalogue
-
-    return s.trained.derived.get_or_build(("story", "hover"), lambda: [
-        text.replace(" interactions", " people") for text in catalogue.hover_text(s.space.table, s.space.popularity)])
+def hover(s: Story) -> np.ndarray:
+    return maps.hover_texts(s.space, people=True)
 
 

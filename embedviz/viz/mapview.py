@@ -14,14 +14,14 @@ import plotly.graph_objects as go
 
 from embedviz.analysis.sampling import Window
 from embedviz.viz import density
-from embedviz.viz.plots import OTHER_COLOUR, PALETTE, escape
+from embedviz.viz.plots import OTHER_COLOUR, PALETTE, Texts, escape
 
 MAP_HEIGHT = 640
 # The image is drawn at about the plot area's size in the browser (wide layout, 1400 px window).
 IMAGE_SIZE = (1200, 560)
 
 
-def map_figure(xy: np.ndarray, rows: np.ndarray, hover: list[str], *, window: Window, image: bytes,
+def map_figure(xy: np.ndarray, rows: np.ndarray, hover: Texts, *, window: Window, image: bytes,
                codes: np.ndarray | None = None, names: list[str] | None = None, found: int | None = None,
                found_label: str = "", picked: int | None = None, neighbours: np.ndarray | None = None,
                title: str = "", height: int = MAP_HEIGHT) -> go.Figure:

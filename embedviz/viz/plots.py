@@ -6,12 +6,16 @@ because Plotly renders a subset of HTML in hover text.
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 
 # 16 categories told apart by hue first, then lightness (no two oranges or two blues: a legend must be readable).
+# Hover texts, one per row: a list or an object array (cached per space).
+Texts = Sequence[str] | np.ndarray
+
 PALETTE = ["#4C6EF5", "#F76707", "#2B8A3E", "#E03131", "#7048E8", "#0C8599", "#F06595", "#94D82D",
            "#8B5E34", "#FCC419", "#495057", "#66D9E8", "#AE3EC9", "#5C940D", "#FFA8A8", "#E599F7"]
 METRIC_COLOURS = {"cosine": "#4C6EF5", "euclidean": "#F76707", "dot": "#2B8A3E"}
@@ -228,7 +232,7 @@ def embedding_scatter(
     xy: np.ndarray,
     *,
     row_ids: np.ndarray,
-    hover: list[str],
+    hover: Texts,
     colour: np.ndarray | None = None,
     colour_label: str = "",
     numeric_colour: bool = False,
@@ -476,7 +480,7 @@ def norm_vs_popularity(norms: np.ndarray, popularity: np.ndarray, titles, lists:
     return fig
 
 
-def new_user_map(xy: np.ndarray, at: np.ndarray, liked, recommended, hover: list[str]) -> go.Figure:
+def new_user_map(xy: np.ndarray, at: np.ndarray, liked, recommended, hover: Texts) -> go.Figure:
     """Where a new user lands among the items: liked items, recommendations, and the user."""
     fig = _figure("Where you land in the item space", height=460, legend=dict(orientation="h", y=-0.1))
     text = np.asarray(escape(hover), dtype=object)

@@ -12,7 +12,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from embedviz.analysis.labels import group_anchors, padded_range, place_labels
-from embedviz.viz.plots import OTHER_COLOUR, PALETTE, escape
+from embedviz.viz.plots import OTHER_COLOUR, PALETTE, Texts, escape
 
 _LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=56, b=10), font=dict(size=15),
                hovermode="closest", showlegend=False)
@@ -40,7 +40,7 @@ def label_positions(xy: np.ndarray, groups: np.ndarray, *, height_px: float = 52
     return [(label.x, label.y, label.text) for label in placed]
 
 
-def catalogue_map(xy: np.ndarray, groups: np.ndarray, hover: list[str], *, star: tuple[int, str] | None = None,
+def catalogue_map(xy: np.ndarray, groups: np.ndarray, hover: Texts, *, star: tuple[int, str] | None = None,
                   title: str = "", webgl: bool = True, height: int = 620, max_points: int = 50_000) -> go.Figure:
     """The catalogue as a map: one colour and one written label per group, an optional starred item.
 
@@ -95,7 +95,7 @@ def catalogue_map(xy: np.ndarray, groups: np.ndarray, hover: list[str], *, star:
     return fig
 
 
-def you_map(xy: np.ndarray, at: np.ndarray, picked, suggested, hover: list[str], *, webgl: bool = True,
+def you_map(xy: np.ndarray, at: np.ndarray, picked, suggested, hover: Texts, *, webgl: bool = True,
             height: int = 480) -> go.Figure:
     """Where a new person lands among the items: what they picked, what we suggest, and "you"."""
     fig = go.Figure(layout=dict(title=dict(text="Where you land on the map", x=0.01), height=height,
