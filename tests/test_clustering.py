@@ -68,8 +68,8 @@ def test_without_a_distinct_genre_the_most_popular_titles_name_the_cluster():
     titles = ["Alien", "Heat", "A very long title that needs shortening here", "Up", "Big"]
     popularity = [5, 50, 40, 1, 9]
     names = label_clusters(labels, genres=[["Drama"]] * 5, titles=titles, popularity=popularity)
-    assert names[0] == "Heat, A very long title that need…"   # 28 characters
-    assert names[1] == "Big, Up"
+    assert names[0] == "Heat / A very long title that need…"   # 28 characters
+    assert names[1] == "Big / Up"
     assert label_clusters(labels) == {0: "cluster 0", 1: "cluster 1"}
 
 

@@ -104,7 +104,7 @@ def _title_name(members: np.ndarray, titles, popularity, max_words: int) -> str 
         return None
     if popularity is not None:
         members = members[np.argsort(-np.asarray(popularity)[members], kind="stable")]
-    return ", ".join(_short(titles[i]) for i in members[:max_words])
+    return " / ".join(_short(titles[i]) for i in members[:max_words])   # titles hold commas ("Heat, The")
 
 
 def label_clusters(
@@ -121,7 +121,7 @@ def label_clusters(
     of its items and at least 1.25 times as common there as in the whole
     catalogue, most over-represented first ("Horror · Thriller"); so a genre
     everything has, like Drama, names no cluster. Otherwise it is named after
-    its ``max_words`` most popular titles, otherwise "cluster N". Repeated
+    its ``max_words`` most popular titles ("Heat / Alien"), otherwise "cluster N". Repeated
     names get " (2)", " (3)" appended.
 
     Parameters
