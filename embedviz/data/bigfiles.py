@@ -30,6 +30,7 @@ import pandas as pd
 
 from embedviz.data import bigformats as fmt
 from embedviz.data.columns import normalise_name
+from embedviz.data.embeddings import VectorRows
 from embedviz.data.metadata_columns import ID_NAMES, TITLE_NAMES
 from embedviz.errors import DataError
 from embedviz.paths import cache_dir
@@ -41,7 +42,7 @@ CATEGORY_MAX = 64             # a text column with at most this many values can 
 
 
 @dataclass(eq=False)
-class VectorSet:
+class VectorSet(VectorRows):
     """Vectors opened from a file on the server, with their metadata.
 
     Attributes
@@ -73,14 +74,6 @@ class VectorSet:
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
     _categories: list[str] | None = field(default=None, repr=False)
-
-    @property
-    def n(self) -> int:
-        return int(self.vectors.shape[0])
-
-    @property
-    def dim(self) -> int:
-        return int(self.vectors.shape[1])
 
     def titles(self, rows) -> list[str]:
         """Titles of the given rows (only those are turned into Python strings)."""

@@ -38,8 +38,22 @@ _ID_KEYS = ("ids", "labels", "names", "words")
 _SAVE_HINT = "save a numeric array, e.g. np.save(path, vectors.astype('float32'))"
 
 
+class VectorRows:
+    """``n`` (rows) and ``dim`` (dimensions) of a record holding ``vectors``, shape (n, dim)."""
+
+    vectors: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return int(self.vectors.shape[0])
+
+    @property
+    def dim(self) -> int:
+        return int(self.vectors.shape[1])
+
+
 @dataclass(frozen=True, eq=False)
-class EmbeddingSet:
+class EmbeddingSet(VectorRows):
     """Vectors with their ids and metadata.
 
     Attributes
@@ -59,14 +73,6 @@ class EmbeddingSet:
     ids: np.ndarray
     metadata: pd.DataFrame
     source: str
-
-    @property
-    def n(self) -> int:
-        return int(self.vectors.shape[0])
-
-    @property
-    def dim(self) -> int:
-        return int(self.vectors.shape[1])
 
 
 def load_embeddings(source, *, name: str | None = None, metadata=None,
