@@ -7,13 +7,13 @@ import pandas as pd
 import scipy.sparse as sp
 
 import embedviz as ev
-from embedviz.viz import plots
+from embedviz.viz import data_plots
 
 
 def test_play_count_histogram_has_bars_from_1_to_300k():
     values = np.ceil(np.random.default_rng(0).lognormal(5, 2, 20_000)).clip(1, 300_000)
     values[:3] = [1, 300_000, 150_000]
-    fig = plots.rating_distribution(values, "implicit")
+    fig = data_plots.rating_distribution(values, "implicit")
     bar = fig.data[0]
     assert bar.type == "bar" and sum(bar.y) == len(values)
     assert np.count_nonzero(bar.y) >= 15 and bar.x[0] == "1" and bar.x[-1].endswith("300,000")

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 from plotly.colors import hex_to_rgb
 
-from embedviz.viz import plots
+from embedviz.viz import data_plots, plots
 from embedviz.viz.preview import static_preview
 
 
@@ -121,8 +121,8 @@ def test_every_figure_is_drawn_with_the_plotly_white_template():
 
     import plotly.io as pio
 
-    figures = [plots.rating_distribution(np.array([1.0, 2.0, 5.0]), "explicit"),
-               plots.popularity_curve(np.array([5, 3, 1])),
+    figures = [data_plots.rating_distribution(np.array([1.0, 2.0, 5.0]), "explicit"),
+               data_plots.popularity_curve(np.array([5, 3, 1])),
                plots.embedding_scatter(np.zeros((3, 2)), row_ids=np.arange(3), hover=["a", "b", "c"], title="t")]
     for fig in figures:
         layout = json.loads(pio.to_json(fig, validate=False))["layout"]
@@ -132,9 +132,9 @@ def test_every_figure_is_drawn_with_the_plotly_white_template():
 
 def test_long_tail_axes_label_powers_of_ten_only_when_they_span_decades():
     zipf = np.sort(np.random.default_rng(0).zipf(1.3, 20_000).astype(float))[::-1]
-    wide = plots.popularity_curve(zipf)
+    wide = data_plots.popularity_curve(zipf)
     assert wide.layout.xaxis.dtick == 1 and wide.layout.yaxis.dtick == 1
-    narrow = plots.popularity_curve(np.array([5.0, 3.0, 1.0]))
+    narrow = data_plots.popularity_curve(np.array([5.0, 3.0, 1.0]))
     assert narrow.layout.xaxis.dtick is None and narrow.layout.yaxis.dtick is None
 
 

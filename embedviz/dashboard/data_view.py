@@ -17,7 +17,7 @@ from embedviz.data.metadata_columns import (
     title_candidates,
 )
 from embedviz.errors import DataError
-from embedviz.viz import plots
+from embedviz.viz import data_plots
 
 ROLES = (("user", "User column"), ("item", "Item column"), ("value", "Rating / count"), ("time", "Timestamp"))
 GENRES_FROM = ("No genres", "A column (list or delimited text)", "A block of 0/1 columns")
@@ -190,10 +190,11 @@ def summary_figures(data: Dataset) -> list:
     once per data set: building Plotly figures was most of the Data page's script time."""
     def build() -> list:
         matrix = data.interactions
-        figures = [plots.rating_distribution(matrix.matrix.data, matrix.kind),
-                   plots.popularity_curve(matrix.item_popularity()), plots.activity_histogram(matrix.user_activity())]
+        figures = [data_plots.rating_distribution(matrix.matrix.data, matrix.kind),
+                   data_plots.popularity_curve(matrix.item_popularity()),
+                   data_plots.activity_histogram(matrix.user_activity())]
         if matrix.timestamps is not None:
-            figures.append(plots.activity_over_time(matrix.timestamps))
+            figures.append(data_plots.activity_over_time(matrix.timestamps))
         return figures
 
     return data.derived.get_or_build("summary figures", build)

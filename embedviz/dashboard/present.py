@@ -30,7 +30,7 @@ def _story_link() -> None:
 
 
 def _data(data: Dataset) -> None:
-    from embedviz.viz import plots
+    from embedviz.dashboard.data_view import summary_figures
 
     st.title("The data", anchor=False)
     st.caption("Who chose what: every row of the data is one person choosing, rating or playing one item.")
@@ -40,9 +40,8 @@ def _data(data: Dataset) -> None:
     a.metric("People", f"{matrix.n_users:,}")
     b.metric("Items", f"{matrix.n_items:,}")
     c.metric("Choices", f"{matrix.nnz:,}")
-    left, right = st.columns(2)
-    left.plotly_chart(plots.rating_distribution(matrix.matrix.data, matrix.kind))
-    right.plotly_chart(plots.popularity_curve(matrix.item_popularity()))
+    for column, figure in zip(st.columns(2), summary_figures(data)[:2]):   # how people rate, the long tail
+        column.plotly_chart(figure)
     st.caption("Loading other data is for before the demo: switch present mode off in the sidebar.")
 
 

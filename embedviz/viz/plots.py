@@ -1,4 +1,5 @@
-"""Every Plotly figure the dashboard draws. Pure functions: arrays in, figure out.
+"""The dashboard's Plotly figures (the data summaries are in `data_plots`, the story's in `story_plots`).
+Pure functions: arrays in, figure out.
 
 User text (titles, ids, genres) is HTML-escaped before it reaches a hover label,
 because Plotly renders a subset of HTML in hover text.
@@ -12,10 +13,10 @@ import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 
-# 16 categories told apart by hue first, then lightness (no two oranges or two blues: a legend must be readable).
 # Hover texts, one per row: a list or an object array (cached per space).
 Texts = Sequence[str] | np.ndarray
 
+# 16 categories told apart by hue first, then lightness (no two oranges or two blues: a legend must be readable).
 PALETTE = ["#4C6EF5", "#F76707", "#2B8A3E", "#E03131", "#7048E8", "#0C8599", "#F06595", "#94D82D",
            "#8B5E34", "#FCC419", "#495057", "#66D9E8", "#AE3EC9", "#5C940D", "#FFA8A8", "#E599F7"]
 METRIC_COLOURS = {"cosine": "#4C6EF5", "euclidean": "#F76707", "dot": "#2B8A3E"}
@@ -28,7 +29,8 @@ _LAYOUT = dict(margin=dict(l=10, r=10, t=50, b=10), font=dict(size=13))
 pio.templates.default = "plotly_white"
 
 
-def _figure(title: str, **layout) -> go.Figure:
+def titled_figure(title: str, **layout) -> go.Figure:
+    """An empty figure with the dashboard's title placement, margins and font."""
     fig = go.Figure()
     fig.update_layout(title=dict(text=title, x=0.01), **{**_LAYOUT, **layout})
     return fig
@@ -37,105 +39,6 @@ def _figure(title: str, **layout) -> go.Figure:
 def escape(values) -> list[str]:
     """HTML-escape user text for hover labels."""
     return [html.escape(str(v)) for v in values]
-
-
-# ---------------------------------------------------------------- data summary
-
-def rating_distribution(values: np.ndarray, kind: str) -> go.Figure:
-    """Bar chart of how often each rating occurs (explicit) or of interaction strength (implicit)."""
-    if kind == "explicit":
-        levels, counts = np.unique(values, return_counts=True)
-        fig = _figure("How people rate", xaxis_title="rating", yaxis_title="interactions", height=340)
-        fig.add_bar(x=levels, y=counts, marker_color=PALETTE[0],
-                    hovertemplate="rating %{x}: %{y:,} interactions<extra></extra>")
-        fig.update_xaxes(tickmode="array", tickvals=levels)
-        return fig
-    edges, labels = _strength_bins(np.asarray(values, dtype=np.float64))
-    counts, _ = np.histogram(values, bins=edges)
-    log = len(edges) > 2 and edges[-1] / max(edges[0], 1e-12) > 100
-    fig = _figure(f"Interaction strength (median {np.median(values):,.4g})", height=340,
-                  xaxis_title="value" + (" (log-spaced bins)" if log else ""), yaxis_title="interactions")
-    fig.add_bar(x=labels, y=counts, marker_color=PALETTE[0],
-                hovertemplate="value %{x}: %{y:,} interactions<extra></extra>")
-    fig.update_xaxes(type="category")
-    return fig
-
-
-def _strength_bins(values: np.ndarray, n_bins: int = 24) -> tuple[np.ndarray, list[str]]:
-    """Bin edges and labels for implicit values: one bar per value when there are few distinct
-    whole numbers, log-spaced bins for skewed positive values (play counts 1 … 350k),
-    linear ones otherwise."""
-    low, high = float(values.min()), float(values.max())
-    whole = bool(np.all(values == np.round(values)))
-    if whole and high - low < n_bins:
-        edges = np.arange(low, high + 2) - 0.5
-        return edges, [f"{v:g}" for v in edges[:-1] + 0.5]
-    if low > 0 and high / low > 100:
-        edges = np.geomspace(low, high * 1.000001, n_bins + 1)
-        if whole:
-            edges = np.unique(np.ceil(edges))
-            edges[-1] = max(edges[-1], high + 1)
-            return edges, [f"{lo:,.0f}" if hi - lo <= 1 else f"{lo:,.0f}–{hi - 1:,.0f}"
-                           for lo, hi in zip(edges[:-1], edges[1:])]
-    else:
-        edges = np.linspace(low, high if high > low else low + 1, n_bins + 1)
-    return edges, [f"{lo:.3g}–{hi:.3g}" for lo, hi in zip(edges[:-1], edges[1:])]
-
-
-def popularity_curve(popularity: np.ndarray) -> go.Figure:
-    """The long tail: items ranked by number of interactions, with the head's share annotated."""
-    ranked = np.sort(popularity)[::-1]
-    share = np.cumsum(ranked) / max(1, ranked.sum())
-    head = int(np.searchsorted(share, 0.5)) + 1
-    fig = _figure(f"Long tail: the top {head:,} items ({head / len(ranked):.0%}) get half of all interactions",
-                  height=340, xaxis_title="item rank, most popular first (log)", yaxis_title="interactions (log)")
-    ranks = np.arange(1, len(ranked) + 1)
-    fig.add_scatter(x=ranks, y=np.maximum(ranked, 0.8), mode="lines", fill="tozeroy", line=dict(color=PALETTE[0]),
-                    hovertemplate="rank %{x:,}: %{y:,} interactions<extra></extra>", showlegend=False)
-    fig.add_vrect(x0=1, x1=head, fillcolor=PALETTE[1], opacity=0.15, line_width=0)
-    fig.update_xaxes(type="log", range=[0, np.log10(len(ranked)) + 0.05], dtick=_log_dtick(len(ranked)))
-    fig.update_yaxes(type="log", dtick=_log_dtick(ranked[0] / max(ranked[-1], 0.8)))
-    return fig
-
-
-def _log_dtick(span: float) -> int | None:
-    """Label only powers of ten when a log axis spans two decades or more (Plotly's default
-    then also labels 2 and 5 of every decade, a wall of small numbers); else Plotly's choice."""
-    return 1 if span >= 100 else None
-
-
-def activity_histogram(activity: np.ndarray) -> go.Figure:
-    """How many interactions each user has, in log-spaced bins labelled with real counts."""
-    activity = activity[activity > 0]
-    edges = np.unique(np.round(np.logspace(np.log10(activity.min()), np.log10(activity.max() + 1), 16)).astype(int))
-    counts, _ = np.histogram(activity, bins=edges)
-    labels = [f"{lo}" if hi - 1 <= lo else f"{lo}–{hi - 1}" for lo, hi in zip(edges[:-1], edges[1:])]
-    fig = _figure(f"Interactions per user (median {np.median(activity):,.0f})", height=340,
-                  xaxis_title="interactions", yaxis_title="users")
-    fig.add_bar(x=labels, y=counts, marker_color=PALETTE[2],
-                hovertemplate="%{x} interactions: %{y:,} users<extra></extra>")
-    fig.update_xaxes(type="category")
-    return fig
-
-
-TIME_BINS = (("hour", "datetime64[h]", 3 * 86_400), ("day", "datetime64[D]", 120 * 86_400),
-             ("week", "datetime64[W]", 3 * 365 * 86_400), ("month", "datetime64[M]", None))
-
-
-def activity_over_time(timestamps: np.ndarray) -> go.Figure:
-    """Interactions per hour, day, week or month, whichever suits the time span."""
-    span = float(timestamps.max() - timestamps.min())
-    unit, dtype, _ = next(b for b in TIME_BINS if b[2] is None or span <= b[2])
-    bins = timestamps.astype("datetime64[s]").astype(dtype)
-    labels, counts = np.unique(bins, return_counts=True)
-    fig = _figure(f"Interactions per {unit}", xaxis_title=unit, yaxis_title="interactions", height=340)
-    x = labels.astype("datetime64[s]").astype(str)
-    if len(labels) < 40:
-        fig.add_bar(x=x, y=counts, marker_color=PALETTE[5], hovertemplate="%{x}: %{y:,}<extra></extra>")
-    else:
-        fig.add_scatter(x=x, y=counts, mode="lines", fill="tozeroy", line=dict(color=PALETTE[5]),
-                        hovertemplate="%{x}: %{y:,}<extra></extra>")
-    return fig
 
 
 # ---------------------------------------------------------------- training
@@ -153,7 +56,7 @@ LOSS_TERMS = {  # history key -> (label, colour, dash)
 def loss_curve(history: list[dict], total_iterations: int | None = None) -> go.Figure:
     """The terms of the objective per iteration (WALS) or train/validation RMSE per epoch (SGD)."""
     rmse = any("train_rmse" in h for h in history)
-    fig = _figure("Validation and training error per epoch" if rmse else "Loss per iteration, by term",
+    fig = titled_figure("Validation and training error per epoch" if rmse else "Loss per iteration, by term",
                   xaxis_title="epoch" if rmse else "iteration", yaxis_title="RMSE" if rmse else "loss",
                   height=360, legend=dict(orientation="h", y=-0.25))
     steps = [h.get("iteration", i + 1) for i, h in enumerate(history)]
@@ -217,7 +120,7 @@ def tuning_trials(trials, metric: str, params: tuple[str, str]) -> go.Figure:
 
 def metrics_comparison(results: dict[str, dict], metrics: list[str]) -> go.Figure:
     """Grouped bars: each model (and the popularity baseline) on each ranking metric."""
-    fig = _figure("Held-out ranking quality (higher is better)", barmode="group", height=360,
+    fig = titled_figure("Held-out ranking quality (higher is better)", barmode="group", height=360,
                   yaxis_title="score", legend=dict(orientation="h", y=-0.2))
     for n, (name, values) in enumerate(results.items()):
         colour = "#ADB5BD" if "baseline" in name.lower() else PALETTE[n % len(PALETTE)]
@@ -292,7 +195,7 @@ def embedding_scatter(
     three_d = xy.shape[1] == 3
     # dragmode is left to Streamlit: with selections on it gives click-to-select; lasso and box are in the
     # toolbar (Streamlit 1.67 turns clicks into empty selections when dragmode is "lasso").
-    fig = _figure(title, height=height, legend=dict(orientation="h", y=-0.08, itemsizing="constant"),
+    fig = titled_figure(title, height=height, legend=dict(orientation="h", y=-0.08, itemsizing="constant"),
                   hovermode="closest", **({} if title else {"margin": dict(l=10, r=10, t=10, b=10)}))
     main = np.ones(len(xy), dtype=bool) if faded is None else ~np.asarray(faded, dtype=bool)
     marker, legend = _marker(None if colour is None else np.asarray(colour)[main], numeric_colour, log_colour,
@@ -422,7 +325,7 @@ def facet_chart(title: str, labels: list[str], total: np.ndarray, current: np.nd
     names = escape(labels)
     # Categories: a click picks a bar (shift-click adds one); Streamlit selects on click only when the
     # drag mode is not a selection. Numbers (vertical bars): dragging brushes a range of bins.
-    fig = _figure(html.escape(title), height=height, barmode="overlay", showlegend=False, bargap=0.15,
+    fig = titled_figure(html.escape(title), height=height, barmode="overlay", showlegend=False, bargap=0.15,
                   margin=dict(l=10, r=10, t=36, b=10), font=dict(size=12), hovermode="closest",
                   dragmode="pan" if horizontal else "select", selectdirection="h")
     # Positions are bar numbers with the labels as tick text, so equal labels cannot merge bars.
@@ -460,7 +363,7 @@ def norm_vs_popularity(norms: np.ndarray, popularity: np.ndarray, titles, lists:
     Shows *why* lists differ: the dot product favours long vectors (often popular
     items), euclidean distance favours vectors of similar length to the query.
     """
-    fig = _figure("Why the lists differ: vector length vs popularity", height=420,
+    fig = titled_figure("Why the lists differ: vector length vs popularity", height=420,
                   xaxis_title="interactions (log)", yaxis_title="vector length ‖v‖",
                   legend=dict(orientation="h", y=-0.2))
     rows = np.arange(len(norms))
@@ -482,7 +385,7 @@ def norm_vs_popularity(norms: np.ndarray, popularity: np.ndarray, titles, lists:
 
 def new_user_map(xy: np.ndarray, at: np.ndarray, liked, recommended, hover: Texts) -> go.Figure:
     """Where a new user lands among the items: liked items, recommendations, and the user."""
-    fig = _figure("Where you land in the item space", height=460, legend=dict(orientation="h", y=-0.1))
+    fig = titled_figure("Where you land in the item space", height=460, legend=dict(orientation="h", y=-0.1))
     text = np.asarray(escape(hover), dtype=object)
     fig.add_scattergl(x=xy[:, 0], y=xy[:, 1], mode="markers", name="items", marker=dict(size=4, color="#DEE2E6"),
                       text=text, hovertemplate="%{text}<extra></extra>")
