@@ -1,5 +1,6 @@
 """A MovieLens-100K-like upload in the browser: headerless u.data + headerless Latin-1 u.item, genre names
-typed, trained, and then a film is found by its title on Explore (not by its id)."""
+typed, trained, and then a film is found by its title on Explore (not by its id), and the unnamed
+release-date column is a linked chart by year."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from playwright.sync_api import expect
 from embedviz.data.synthetic import write_movielens_100k
 
 from .conftest import SLOW, open_page, screenshot, wait_idle
+from .explore_map import chart_locator, facet_bars
 
 
 @pytest.mark.slow
@@ -57,3 +59,11 @@ def test_headerless_upload_is_searchable_by_title(server, page, tmp_path):
     expect(matches).to_be_visible(timeout=30_000)
     expect(matches).to_have_value(re.compile(re.escape(words)))
     screenshot(page, tmp_path / "explore_found_title.png")
+
+    # u.item's third column (release dates like 01-Jan-1995) is binned by year, not one bar per date.
+    expect(chart_locator(page, "column 3 (year)")).to_be_visible(timeout=SLOW)
+    bars = facet_bars(page, "column 3 (year)")
+    assert len(bars) >= 5, bars
+    assert all(re.fullmatch(r"\d{4}(–\d{4})?", bar["label"]) for bar in bars), [b["label"] for b in bars]
+    assert 1900 < int(bars[0]["label"][:4]) and int(bars[-1]["label"][-4:]) <= 2005
+
