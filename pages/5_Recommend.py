@@ -49,6 +49,7 @@ with tab_user:
                      hide_index=True, height=250, column_config=view.HISTORY_COLUMNS)
         st.markdown("**Recommended** — and the items in the history that contribute most to each score")
         st.dataframe(frame, hide_index=True, height=420, column_config=view.recommendation_columns(frame))
+        st.plotly_chart(view.user_map(data, trained, user, frame))
 
 with tab_new:
     st.markdown("Pick a few things you like: the computer places you among everyone else and suggests what to try "

@@ -5,12 +5,13 @@ import time
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 from embedviz import workflows
 from embedviz.analysis import catalogue as items_catalogue
 from embedviz.analysis import story_steps
-from embedviz.dashboard import links, services, state
+from embedviz.dashboard import links, maps, services, state
 from embedviz.dashboard.records import Dataset, TrainedModel
 from embedviz.dashboard.safe import attempt, md
 from embedviz.dashboard.story_render import draw_panels, draw_step
@@ -117,11 +118,17 @@ def _add_match(chosen: list[int]) -> None:
         chosen.append(int(pick))
 
 
-def user_recommendations(trained: TrainedModel, items, user: int, k: int, exclude_seen: bool):
-    """The real user's recommendation table, cached per (user, k, seen) on the model record."""
-    from embedviz.analysis.recommendations import recommendation_frame
+USER_TABLES = 32   # recommendation tables kept per model (users browsed on the Recommend page)
 
-    return trained.derived.get_or_build(
+
+def user_recommendations(trained: TrainedModel, items, user: int, k: int, exclude_seen: bool):
+    """The real user's recommendation table, cached per (user, k, seen) on the model record (in a
+    cache of their own, so browsing many users never pushes out the model's spaces and layouts)."""
+    from embedviz.analysis.recommendations import recommendation_frame
+    from embedviz.dashboard.cache import DerivedCache
+
+    tables = trained.derived.get_or_build("recommendation tables", lambda: DerivedCache(USER_TABLES))
+    return tables.get_or_build(
         ("recommendations", user, k, exclude_seen),
         lambda: recommendation_frame(trained.model, user, items, k=k, exclude_seen=exclude_seen,
                                      held_out=trained.test))
@@ -132,6 +139,19 @@ def timed(function, *args, **kwargs):
     start = time.perf_counter()
     result = function(*args, **kwargs)
     return result, (time.perf_counter() - start) * 1000
+
+
+def user_map(data: Dataset, trained: TrainedModel, user: int, frame: pd.DataFrame):
+    """A real user on the item map: their history, their recommendations and where they sit."""
+    from embedviz.viz import plots
+
+    space = services.model_space(data, trained, "Items")
+    xy = services.current_layout(space)
+    history = (trained.train or data.interactions).matrix[user].indices
+    who = f"user {data.interactions.user_ids[user]}"
+    return plots.new_user_map(xy, new_user_position(space, xy, trained.model.user_factors_[user]), history,
+                              frame.index.to_numpy(), maps.hover_texts(space), who=who, liked_name="history",
+                              title=f"{who} on the map: what they have (history) and what comes next")
 
 
 def new_user_position(space, xy: np.ndarray, vector: np.ndarray, k: int = 10) -> np.ndarray:

@@ -383,21 +383,24 @@ def norm_vs_popularity(norms: np.ndarray, popularity: np.ndarray, titles, lists:
     return fig
 
 
-def new_user_map(xy: np.ndarray, at: np.ndarray, liked, recommended, hover: Texts) -> go.Figure:
-    """Where a new user lands among the items: liked items, recommendations, and the user."""
-    fig = titled_figure("Where you land in the item space", height=460, legend=dict(orientation="h", y=-0.1))
+def new_user_map(xy: np.ndarray, at: np.ndarray, liked, recommended, hover: Texts, *,
+                 title: str = "Where you land in the item space", who: str = "you",
+                 liked_name: str = "liked") -> go.Figure:
+    """Where a user lands among the items (``at``, marked ``who``): the items they like, and the
+    recommendations. The user is placed by the caller (e.g. among its nearest items)."""
+    fig = titled_figure(html.escape(title), height=460, legend=dict(orientation="h", y=-0.1))
     text = np.asarray(escape(hover), dtype=object)
     fig.add_scattergl(x=xy[:, 0], y=xy[:, 1], mode="markers", name="items", marker=dict(size=4, color="#DEE2E6"),
                       text=text, hovertemplate="%{text}<extra></extra>")
-    for name, rows, colour in (("liked", liked, PALETTE[1]), ("recommended", recommended, PALETTE[0])):
+    for name, rows, colour in ((liked_name, liked, PALETTE[1]), ("recommended", recommended, PALETTE[0])):
         rows = np.asarray(rows, dtype=int)
         fig.add_scattergl(x=xy[rows, 0], y=xy[rows, 1], mode="markers", name=name, text=text[rows],
                           marker=dict(size=10, color=colour, line=dict(width=1, color="white")),
                           hovertemplate="%{text}<extra></extra>")
-    fig.add_scattergl(x=[at[0]], y=[at[1]], mode="markers+text", name="new user", text=["you"],
+    fig.add_scattergl(x=[at[0]], y=[at[1]], mode="markers+text", name=html.escape(who), text=[html.escape(who)],
                       textposition="top center", marker=dict(size=18, symbol="star", color="#E03131"))
-    fig.update_xaxes(showticklabels=False)
-    fig.update_yaxes(showticklabels=False)
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)   # map coordinates mean nothing
+    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False)
     return fig
 
 

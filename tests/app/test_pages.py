@@ -73,6 +73,34 @@ def test_recommend_page_shows_history_recommendations_and_reasons():
     history, recs = at.dataframe[0].value, at.dataframe[1].value
     assert len(history) > 0 and len(recs) == 10
     assert "because you liked" in recs.columns and "hit" in recs.columns
+    import json
+
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)       # the user on the item map
+    traces = {trace["name"]: trace for trace in spec["data"]}
+    user_id = at.session_state["ev_dataset"].interactions.user_ids[0]
+    assert points(traces["history"]["x"]) == len(history) and points(traces["recommended"]["x"]) == 10
+    assert traces[f"user {user_id}"]["text"] == [f"user {user_id}"]
+
+
+def points(values) -> int:
+    """How many values a Plotly JSON array holds (a list, or base64 "bdata" with its dtype)."""
+    import base64
+
+    import numpy as np
+
+    if isinstance(values, dict):
+        return len(base64.b64decode(values["bdata"])) // np.dtype(values["dtype"]).itemsize
+    return len(values)
+
+
+def test_browsing_many_users_never_pushes_out_the_models_map():
+    from embedviz.dashboard import recommend_view, services
+
+    data, trained = services.demo_dataset(), services.demo_model()
+    space = services.model_space(data, trained, "Items")
+    for user in range(3 * recommend_view.USER_TABLES):   # more tables than the model record keeps
+        recommend_view.user_recommendations(trained, data.items, user, 5, True)
+    assert services.model_space(data, trained, "Items") is space   # its layouts and indexes kept with it
 
 
 def test_recommend_link_parameters_choose_the_user():
