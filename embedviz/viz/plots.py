@@ -394,7 +394,8 @@ def new_user_map(xy: np.ndarray, at: np.ndarray, liked, recommended, hover: Text
                       text=text, hovertemplate="%{text}<extra></extra>")
     for name, rows, colour in ((liked_name, liked, PALETTE[1]), ("recommended", recommended, PALETTE[0])):
         rows = np.asarray(rows, dtype=int)
-        fig.add_scattergl(x=xy[rows, 0], y=xy[rows, 1], mode="markers", name=name, text=text[rows],
+        # Similar items sit on top of each other on the map: the legend says how many there are.
+        fig.add_scattergl(x=xy[rows, 0], y=xy[rows, 1], mode="markers", name=f"{name} ({len(rows)})", text=text[rows],
                           marker=dict(size=10, color=colour, line=dict(width=1, color="white")),
                           hovertemplate="%{text}<extra></extra>")
     fig.add_scattergl(x=[at[0]], y=[at[1]], mode="markers+text", name=html.escape(who), text=[html.escape(who)],

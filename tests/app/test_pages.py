@@ -78,7 +78,8 @@ def test_recommend_page_shows_history_recommendations_and_reasons():
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)       # the user on the item map
     traces = {trace["name"]: trace for trace in spec["data"]}
     user_id = at.session_state["ev_dataset"].interactions.user_ids[0]
-    assert points(traces["history"]["x"]) == len(history) and points(traces["recommended"]["x"]) == 10
+    assert points(traces[f"history ({len(history)})"]["x"]) == len(history)
+    assert points(traces["recommended (10)"]["x"]) == 10
     assert traces[f"user {user_id}"]["text"] == [f"user {user_id}"]
 
 
