@@ -113,3 +113,12 @@ def test_silhouette_matches_scikit_learn_and_picks_the_planted_count():
     d = np.linalg.norm(x[:, None] - x[None], axis=2)
     assert silhouette(d, labels) == pytest.approx(silhouette_score(d, labels, metric="precomputed"))
     assert choose_n_clusters(x) == 6
+
+
+def test_namesakes_are_told_apart_by_the_genre_that_sets_each_off():
+    labels = np.repeat([0, 1, 2], [4, 4, 8])
+    horror_drama = [["Horror", "Drama"]] * 2 + [["Horror"]] * 2     # Drama: as common as overall (no lift)...
+    horror = [["Horror"]] * 4
+    comedy = [["Comedy", "Drama"]] * 6 + [["Comedy"]] * 2
+    names = label_clusters(labels, genres=horror_drama + horror + comedy)
+    assert names == {0: "Horror · Drama", 1: "Horror", 2: "Comedy · Drama"}   # ...but twice the other Horror's

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import warnings
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import numpy as np
 
@@ -81,17 +81,18 @@ def _genre_lists(genres, n: int) -> list[list[str]]:
     return [g.split("|") if isinstance(g, str) else list(g or []) for g in genres]
 
 
-def _genre_name(members: np.ndarray, genre_lists, overall: Counter, n: int,
-                max_words: int) -> str | None:
-    """The most over-represented genres of a cluster, or None when none stands out."""
-    counts = Counter(g for i in members for g in set(genre_lists[i]))
+def _distinctive_genres(rows: np.ndarray, genre_lists, reference: Counter, reference_size: int,
+                        exclude: Collection[str] = ()) -> list[str]:
+    """Genres held by at least 25 % of ``rows`` and at least 1.25 times as common there as in the
+    reference rows (``reference``: items per genre among ``reference_size``), most over-represented first."""
+    counts = Counter(g for i in rows for g in set(genre_lists[i]))
     scored = []
     for genre, count in counts.items():
-        share = count / len(members)
-        lift = share / (overall[genre] / n)
-        if share >= MIN_GENRE_SHARE and lift >= MIN_GENRE_LIFT:
+        share = count / len(rows)
+        lift = share / (reference[genre] / reference_size)
+        if genre not in exclude and share >= MIN_GENRE_SHARE and lift >= MIN_GENRE_LIFT:
             scored.append((-lift, -share, genre))
-    return " · ".join(genre for *_, genre in sorted(scored)[:max_words]) or None
+    return [genre for *_, genre in sorted(scored)]
 
 
 def _short(title: str) -> str:
@@ -121,8 +122,9 @@ def label_clusters(
     of its items and at least 1.25 times as common there as in the whole
     catalogue, most over-represented first ("Horror · Thriller"); so a genre
     everything has, like Drama, names no cluster. Otherwise it is named after
-    its ``max_words`` most popular titles ("Heat / Alien"), otherwise "cluster N". Repeated
-    names get " (2)", " (3)" appended.
+    its ``max_words`` most popular titles ("Heat / Alien"), otherwise "cluster N". Clusters that
+    get the same name are told apart by the genre that sets each off from the others ("Horror ·
+    Drama" beside "Horror"); names still repeated get " (2)", " (3)" appended.
 
     Parameters
     ----------
@@ -152,16 +154,30 @@ def label_clusters(
             raise ValueError(f"{name} must have one entry per label ({n}), got {len(values)}")
     genre_lists = None if genres is None else _genre_lists(genres, n)
     overall = Counter(g for gs in genre_lists for g in set(gs)) if genre_lists else Counter()
+    members = {cluster: np.flatnonzero(labels == cluster) for cluster in np.unique(labels).tolist()}
+    base = {cluster: (genre_lists and " · ".join(_distinctive_genres(rows, genre_lists, overall, n)[:max_words]))
+            or _title_name(rows, titles, popularity, max_words) or f"cluster {cluster}"
+            for cluster, rows in members.items()}
+    namesakes: dict[str, list[int]] = {}
+    for cluster, name in base.items():
+        namesakes.setdefault(_same(name), []).append(cluster)
     names: dict[int, str] = {}
     used: Counter = Counter()
-    for cluster in np.unique(labels).tolist():
-        members = np.flatnonzero(labels == cluster)
-        name = (genre_lists and _genre_name(members, genre_lists, overall, n, max_words)) \
-            or _title_name(members, titles, popularity, max_words) or f"cluster {cluster}"
-        same = " · ".join(sorted(name.split(" · ")))   # "Horror · Thriller" repeats "Thriller · Horror"
-        used[same] += 1
-        names[cluster] = name if used[same] == 1 else f"{name} ({used[same]})"
+    for cluster, name in base.items():
+        group = namesakes[_same(name)]
+        if len(group) > 1 and genre_lists:     # tell namesakes apart by what sets each off from the others
+            around = np.concatenate([members[c] for c in group])
+            extra = _distinctive_genres(members[cluster], genre_lists, Counter(
+                g for i in around for g in set(genre_lists[i])), len(around), set(name.split(" · ")))
+            name = f"{name} · {extra[0]}" if extra else name
+        used[_same(name)] += 1
+        names[cluster] = name if used[_same(name)] == 1 else f"{name} ({used[_same(name)]})"
     return names
+
+
+def _same(name: str) -> str:
+    """One key for names with the same words ("Horror · Thriller" repeats "Thriller · Horror")."""
+    return " · ".join(sorted(name.split(" · ")))
 
 
 def nearest_cluster(vectors, labels, others) -> np.ndarray:
