@@ -21,7 +21,7 @@ def rating_distribution(values: np.ndarray, kind: str) -> go.Figure:
     counts, _ = np.histogram(values, bins=edges)
     log = len(edges) > 2 and edges[-1] / max(edges[0], 1e-12) > 100
     fig = titled_figure(f"Interaction strength (median {np.median(values):,.4g})", height=340,
-                  xaxis_title="value" + (" (log-spaced bins)" if log else ""), yaxis_title="interactions")
+                        xaxis_title="value" + (" (log-spaced bins)" if log else ""), yaxis_title="interactions")
     fig.add_bar(x=labels, y=counts, marker_color=PALETTE[0],
                 hovertemplate="value %{x}: %{y:,} interactions<extra></extra>")
     fig.update_xaxes(type="category")
@@ -55,7 +55,7 @@ def popularity_curve(popularity: np.ndarray) -> go.Figure:
     share = np.cumsum(ranked) / max(1, ranked.sum())
     head = int(np.searchsorted(share, 0.5)) + 1
     fig = titled_figure(f"Long tail: the top {head:,} items ({head / len(ranked):.0%}) get half of all interactions",
-                  height=340, xaxis_title="item rank, most popular first (log)", yaxis_title="interactions (log)")
+                        height=340, xaxis_title="item rank, most popular first (log)", yaxis_title="interactions (log)")
     ranks = np.arange(1, len(ranked) + 1)
     fig.add_scatter(x=ranks, y=np.maximum(ranked, 0.8), mode="lines", fill="tozeroy", line=dict(color=PALETTE[0]),
                     hovertemplate="rank %{x:,}: %{y:,} interactions<extra></extra>", showlegend=False)
@@ -78,7 +78,7 @@ def activity_histogram(activity: np.ndarray) -> go.Figure:
     counts, _ = np.histogram(activity, bins=edges)
     labels = [f"{lo}" if hi - 1 <= lo else f"{lo}–{hi - 1}" for lo, hi in zip(edges[:-1], edges[1:])]
     fig = titled_figure(f"Interactions per user (median {np.median(activity):,.0f})", height=340,
-                  xaxis_title="interactions", yaxis_title="users")
+                        xaxis_title="interactions", yaxis_title="users")
     fig.add_bar(x=labels, y=counts, marker_color=PALETTE[2],
                 hovertemplate="%{x} interactions: %{y:,} users<extra></extra>")
     fig.update_xaxes(type="category")

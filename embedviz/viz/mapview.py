@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 
 from embedviz.analysis.sampling import Window
 from embedviz.viz import density
-from embedviz.viz.plots import OTHER_COLOUR, PALETTE, Texts, escape
+from embedviz.viz.plots import OTHER_COLOUR, PALETTE, Texts, escape, hide_axes
 
 MAP_HEIGHT = 640
 # The image is drawn at about the plot area's size in the browser (wide layout, 1400 px window).
@@ -69,8 +69,7 @@ def map_figure(xy: np.ndarray, rows: np.ndarray, hover: Texts, *, window: Window
                           name=html.escape(name))
     _overlays(fig, xy, found, found_label, picked, neighbours)
     density.add_density_image(fig, image, window)
-    fig.update_xaxes(showticklabels=False, title=None, zeroline=False, showgrid=False)
-    fig.update_yaxes(showticklabels=False, title=None, zeroline=False, showgrid=False)
+    hide_axes(fig)
     return fig
 
 

@@ -36,6 +36,12 @@ def titled_figure(title: str, **layout) -> go.Figure:
     return fig
 
 
+def hide_axes(fig: go.Figure) -> None:
+    """No ticks, grid or titles: a map's coordinates mean nothing, only distances do."""
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, title=None)
+    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, title=None)
+
+
 def escape(values) -> list[str]:
     """HTML-escape user text for hover labels."""
     return [html.escape(str(v)) for v in values]
@@ -57,8 +63,8 @@ def loss_curve(history: list[dict], total_iterations: int | None = None) -> go.F
     """The terms of the objective per iteration (WALS) or train/validation RMSE per epoch (SGD)."""
     rmse = any("train_rmse" in h for h in history)
     fig = titled_figure("Validation and training error per epoch" if rmse else "Loss per iteration, by term",
-                  xaxis_title="epoch" if rmse else "iteration", yaxis_title="RMSE" if rmse else "loss",
-                  height=360, legend=dict(orientation="h", y=-0.25))
+                        xaxis_title="epoch" if rmse else "iteration", yaxis_title="RMSE" if rmse else "loss",
+                        height=360, legend=dict(orientation="h", y=-0.25))
     steps = [h.get("iteration", i + 1) for i, h in enumerate(history)]
     for key, (label, colour, dash) in LOSS_TERMS.items():
         ys = [h.get(key) for h in history]
@@ -121,7 +127,7 @@ def tuning_trials(trials, metric: str, params: tuple[str, str]) -> go.Figure:
 def metrics_comparison(results: dict[str, dict], metrics: list[str]) -> go.Figure:
     """Grouped bars: each model (and the popularity baseline) on each ranking metric."""
     fig = titled_figure("Held-out ranking quality (higher is better)", barmode="group", height=360,
-                  yaxis_title="score", legend=dict(orientation="h", y=-0.2))
+                        yaxis_title="score", legend=dict(orientation="h", y=-0.2))
     for n, (name, values) in enumerate(results.items()):
         colour = "#ADB5BD" if "baseline" in name.lower() else PALETTE[n % len(PALETTE)]
         fig.add_bar(name=html.escape(name), x=metrics, y=[values.get(m, 0.0) for m in metrics],
@@ -196,7 +202,7 @@ def embedding_scatter(
     # dragmode is left to Streamlit: with selections on it gives click-to-select; lasso and box are in the
     # toolbar (Streamlit 1.67 turns clicks into empty selections when dragmode is "lasso").
     fig = titled_figure(title, height=height, legend=dict(orientation="h", y=-0.08, itemsizing="constant"),
-                  hovermode="closest", **({} if title else {"margin": dict(l=10, r=10, t=10, b=10)}))
+                        hovermode="closest", **({} if title else {"margin": dict(l=10, r=10, t=10, b=10)}))
     main = np.ones(len(xy), dtype=bool) if faded is None else ~np.asarray(faded, dtype=bool)
     marker, legend = _marker(None if colour is None else np.asarray(colour)[main], numeric_colour, log_colour,
                              colour_label, category_order, unit_colour)
@@ -232,9 +238,9 @@ def embedding_scatter(
     for x, y, label_text in labels or []:
         fig.add_annotation(x=x, y=y, text=html.escape(label_text), showarrow=False, font=dict(size=13, color="#212529"),
                            bgcolor="rgba(255,255,255,0.75)", borderpad=2)
-    # No grid: a layout's axes mean nothing, only distances do.
-    fig.update_xaxes(showticklabels=False, title=None, zeroline=False, showgrid=False, range=x_range)
-    fig.update_yaxes(showticklabels=False, title=None, zeroline=False, showgrid=False, range=y_range)
+    hide_axes(fig)
+    fig.update_xaxes(range=x_range)
+    fig.update_yaxes(range=y_range)
     return fig
 
 
@@ -326,8 +332,8 @@ def facet_chart(title: str, labels: list[str], total: np.ndarray, current: np.nd
     # Categories: a click picks a bar (shift-click adds one); Streamlit selects on click only when the
     # drag mode is not a selection. Numbers (vertical bars): dragging brushes a range of bins.
     fig = titled_figure(html.escape(title), height=height, barmode="overlay", showlegend=False, bargap=0.15,
-                  margin=dict(l=10, r=10, t=36, b=10), font=dict(size=12), hovermode="closest",
-                  dragmode="pan" if horizontal else "select", selectdirection="h")
+                        margin=dict(l=10, r=10, t=36, b=10), font=dict(size=12), hovermode="closest",
+                        dragmode="pan" if horizontal else "select", selectdirection="h")
     # Positions are bar numbers with the labels as tick text, so equal labels cannot merge bars.
     for values, colour, name in ((total, "#E9ECEF", "all"), (current, colours, "shown")):
         bars = dict(customdata=index, marker_color=colour, name=name,
@@ -366,8 +372,8 @@ def norm_vs_popularity(norms: np.ndarray, popularity: np.ndarray, titles, lists:
     items), euclidean distance favours vectors of similar length to the query.
     """
     fig = titled_figure("Why the lists differ: vector length vs popularity", height=420,
-                  xaxis_title="interactions (log)", yaxis_title="vector length ‖v‖",
-                  legend=dict(orientation="h", y=-0.2))
+                        xaxis_title="interactions (log)", yaxis_title="vector length ‖v‖",
+                        legend=dict(orientation="h", y=-0.2))
     rows = np.arange(len(norms))
     if len(rows) > sample:
         rows = np.random.default_rng(0).choice(rows, sample, replace=False)
@@ -402,8 +408,7 @@ def new_user_map(xy: np.ndarray, at: np.ndarray, liked, recommended, hover: Text
                           hovertemplate="%{text}<extra></extra>")
     fig.add_scattergl(x=[at[0]], y=[at[1]], mode="markers+text", name=html.escape(who), text=[html.escape(who)],
                       textposition="top center", marker=dict(size=18, symbol="star", color="#E03131"))
-    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)   # map coordinates mean nothing
-    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False)
+    hide_axes(fig)
     return fig
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from embedviz.analysis.labels import group_anchors, padded_range, place_labels
-from embedviz.viz.plots import OTHER_COLOUR, PALETTE, Texts, escape
+from embedviz.viz.plots import OTHER_COLOUR, PALETTE, Texts, escape, hide_axes
 
 _LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=56, b=10), font=dict(size=15),
                hovermode="closest", showlegend=False)
@@ -21,11 +21,6 @@ STAR_COLOUR = "#E03131"
 
 def _scatter(webgl: bool):
     return go.Scattergl if webgl else go.Scatter
-
-
-def _hide_axes(fig: go.Figure) -> None:
-    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, title=None)
-    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, title=None)
 
 
 def label_positions(xy: np.ndarray, groups: np.ndarray, *, height_px: float = 520,
@@ -89,7 +84,7 @@ def catalogue_map(xy: np.ndarray, groups: np.ndarray, hover: Texts, *, star: tup
         fig.add_annotation(x=xy[row, 0], y=xy[row, 1], text=html.escape(label), showarrow=True, arrowhead=0,
                            arrowcolor=STAR_COLOUR, ax=0, ay=-44, font=dict(size=15, color=STAR_COLOUR),
                            bgcolor="rgba(255,255,255,0.9)", bordercolor=STAR_COLOUR, borderpad=3)
-    _hide_axes(fig)
+    hide_axes(fig)
     fig.update_xaxes(range=padded_range(xy[shown, 0]))    # the ranges the labels were placed for
     fig.update_yaxes(range=padded_range(xy[shown, 1]))
     return fig
@@ -113,7 +108,7 @@ def you_map(xy: np.ndarray, at: np.ndarray, picked, suggested, hover: Texts, *, 
     fig.add_trace(go.Scatter(x=[at[0]], y=[at[1]], mode="markers+text", name="you", text=["you"],
                              textposition="top center", textfont=dict(size=16, color=STAR_COLOUR),
                              marker=dict(size=22, symbol="star", color=STAR_COLOUR), hoverinfo="skip"))
-    _hide_axes(fig)
+    hide_axes(fig)
     return fig
 
 
