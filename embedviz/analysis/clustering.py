@@ -81,11 +81,16 @@ def _genre_lists(genres, n: int) -> list[list[str]]:
     return [g.split("|") if isinstance(g, str) else list(g or []) for g in genres]
 
 
+def _genre_counts(rows, genre_lists) -> Counter:
+    """How many of ``rows`` hold each genre."""
+    return Counter(g for i in rows for g in set(genre_lists[i]))
+
+
 def _distinctive_genres(rows: np.ndarray, genre_lists, reference: Counter, reference_size: int,
                         exclude: Collection[str] = ()) -> list[str]:
     """Genres held by at least 25 % of ``rows`` and at least 1.25 times as common there as in the
     reference rows (``reference``: items per genre among ``reference_size``), most over-represented first."""
-    counts = Counter(g for i in rows for g in set(genre_lists[i]))
+    counts = _genre_counts(rows, genre_lists)
     scored = []
     for genre, count in counts.items():
         share = count / len(rows)
@@ -153,7 +158,7 @@ def label_clusters(
         if values is not None and len(values) != n:
             raise ValueError(f"{name} must have one entry per label ({n}), got {len(values)}")
     genre_lists = None if genres is None else _genre_lists(genres, n)
-    overall = Counter(g for gs in genre_lists for g in set(gs)) if genre_lists else Counter()
+    overall = _genre_counts(range(n), genre_lists) if genre_lists else Counter()
     members = {cluster: np.flatnonzero(labels == cluster) for cluster in np.unique(labels).tolist()}
     base = {cluster: (genre_lists and " · ".join(_distinctive_genres(rows, genre_lists, overall, n)[:max_words]))
             or _title_name(rows, titles, popularity, max_words) or f"cluster {cluster}"
@@ -167,11 +172,12 @@ def label_clusters(
         group = namesakes[_same(name)]
         if len(group) > 1 and genre_lists:     # tell namesakes apart by what sets each off from the others
             around = np.concatenate([members[c] for c in group])
-            extra = _distinctive_genres(members[cluster], genre_lists, Counter(
-                g for i in around for g in set(genre_lists[i])), len(around), set(name.split(" · ")))
+            extra = _distinctive_genres(members[cluster], genre_lists, _genre_counts(around, genre_lists),
+                                        len(around), set(name.split(" · ")))
             name = f"{name} · {extra[0]}" if extra else name
-        used[_same(name)] += 1
-        names[cluster] = name if used[_same(name)] == 1 else f"{name} ({used[_same(name)]})"
+        key = _same(name)
+        used[key] += 1
+        names[cluster] = name if used[key] == 1 else f"{name} ({used[key]})"
     return names
 
 
