@@ -64,8 +64,7 @@ def controls(data: Dataset, trained) -> tuple[Space, ExploreOptions, st.delta_ge
     space = _space_for(data, trained, source)
     with row[3].popover("Map", icon=":material/tune:", use_container_width=True):
         request, n_clusters, sized, labels = _map_settings(space, defaults)
-    has_counts = bool(np.any(space.popularity > 0))
-    choices = catalogue.colour_options(space.table, has_counts)
+    choices = maps.colour_choices(space)
     _start_value("colour", choices[0], defaults, choices)
     colour_by = row[0].selectbox("Colour by", choices, key="colour")
     found = _finder(row[1], row[2], space)

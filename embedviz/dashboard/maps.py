@@ -220,6 +220,15 @@ def facets(space: Space, min_count: int, n_clusters: int, show_hidden: bool = Fa
     return space.derived.get_or_build(("facets", min_count, n_clusters, show_hidden), build)
 
 
+def colour_choices(space: Space) -> list[str]:
+    """What the map can be coloured by, built once per space (it looks at every column and parses
+    any column of dates, which every rerun of the page would repeat)."""
+    from embedviz.analysis import catalogue
+
+    return space.derived.get_or_build(
+        "colour choices", lambda: catalogue.colour_options(space.table, bool(np.any(space.popularity > 0))))
+
+
 def hover_texts(space: Space, *, people: bool = False) -> np.ndarray:
     """Hover text of every row (built once per space); ``people``: counts read "people", for an audience."""
     from embedviz.analysis import catalogue
