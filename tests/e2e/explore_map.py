@@ -4,9 +4,29 @@ from __future__ import annotations
 
 import time
 
-from .conftest import SLOW, wait_idle
+import numpy as np
+from playwright.sync_api import expect
+
+from .conftest import SLOW, open_page, wait_idle
 
 MAP = ".st-key-explore_chart .js-plotly-plot"
+
+
+def open_upload(page, server, vectors, metadata=None) -> None:
+    """Open uploaded vectors (``.npy``, with an optional metadata file) on Explore, through its
+    Data menu, until the status line counts all of them."""
+    n = len(np.load(vectors, mmap_mode="r"))
+    open_page(page, server, "Explore", SLOW)
+    page.get_by_test_id("stPopover").filter(has_text="Data").get_by_role("button").click()
+    uploaders = page.get_by_test_id("stFileUploaderDropzoneInput")
+    uploaders.nth(0).set_input_files(vectors)
+    if metadata is not None:
+        uploaders.nth(1).set_input_files(metadata)
+    button = page.get_by_role("button", name="Open these embeddings")
+    expect(button).to_be_enabled(timeout=SLOW)
+    button.click()
+    page.keyboard.press("Escape")
+    expect(page.get_by_text(f"of all {n:,} points")).to_be_visible(timeout=SLOW)
 # True once the status line says the map shows the UMAP layout and Plotly has drawn it.
 UMAP_DRAWN = """() => { const chart = document.querySelector('.st-key-explore_chart .js-plotly-plot');
     return !!chart && !!chart.querySelector('.gl-container canvas')

@@ -18,6 +18,7 @@ from .explore_map import (
     MAP,
     chart_locator,
     facet_bars,
+    open_upload,
     points_length,
     side_panel,
     trace_names,
@@ -33,19 +34,6 @@ def write_upload(folder):
     np.save(folder / "vectors.npy", vectors)
     metadata[["title", "category"]].to_csv(folder / "metadata.tsv", sep="\t", index=False)
     return folder / "vectors.npy", folder / "metadata.tsv", metadata
-
-
-def open_upload(page, server, vectors, metadata):
-    open_page(page, server, "Explore", SLOW)
-    page.get_by_test_id("stPopover").filter(has_text="Data").get_by_role("button").click()
-    uploaders = page.get_by_test_id("stFileUploaderDropzoneInput")
-    uploaders.nth(0).set_input_files(vectors)
-    uploaders.nth(1).set_input_files(metadata)
-    button = page.get_by_role("button", name="Open these embeddings")
-    expect(button).to_be_enabled(timeout=SLOW)
-    button.click()
-    page.keyboard.press("Escape")
-    expect(page.get_by_text(f"of all {N:,} points")).to_be_visible(timeout=SLOW)
 
 
 def test_uploaded_embeddings_neighbours_filter_and_export(server, page, tmp_path):

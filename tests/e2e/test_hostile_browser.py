@@ -15,6 +15,7 @@ from embedviz.data.synthetic import clustered_vectors
 from tests.fixtures import make_hostile
 
 from .conftest import SLOW, after_rerun, open_page, screenshot, wait_idle
+from .explore_map import open_upload
 
 HOSTILE = Path(__file__).resolve().parents[1] / "fixtures" / "hostile"
 
@@ -89,24 +90,13 @@ def open_data_menu(page) -> None:
     expect(page.get_by_test_id("stPopoverBody")).to_be_visible(timeout=30_000)
 
 
-def open_big_upload(page, tmp_path, n: int) -> None:
-    """Open ``n`` uploaded vectors on Explore: enough that their UMAP layout takes several seconds
-    on any machine (the demo's 2,500 users can finish before the first poll on a fast one)."""
-    vectors, _, _ = clustered_vectors(n, dim=16, n_clusters=12, seed=5)
-    path = tmp_path / "vectors.npy"
-    np.save(path, vectors)
-    open_data_menu(page)
-    after_rerun(page, lambda: page.get_by_test_id("stFileUploaderDropzoneInput").first.set_input_files(path))
-    button = page.get_by_role("button", name="Open these embeddings")
-    expect(button).to_be_enabled(timeout=30_000)
-    button.click()
-    page.keyboard.press("Escape")
-
-
 def test_leaving_explore_while_umap_computes(server, page, tmp_path):
+    # Enough uploaded vectors that their UMAP layout takes several seconds on any machine (the
+    # demo's 2,500 users can finish before the page's first poll on a fast one).
     n = 30_000
-    open_page(page, server, "Explore", SLOW)
-    open_big_upload(page, tmp_path, n)
+    vectors = tmp_path / "vectors.npy"
+    np.save(vectors, clustered_vectors(n, dim=16, n_clusters=12, seed=5)[0])
+    open_upload(page, server, vectors)
     expect(page.get_by_test_id("stProgress")).to_be_visible(timeout=SLOW)   # their UMAP is computing
     page.get_by_test_id("stSidebar").get_by_role("link", name="Neighbours").click()
     wait_idle(page, SLOW)
